@@ -1,0 +1,61 @@
+// Domain types shared across modules. Kubernetes and kernel formats stay inside
+// the adapters that read them; everything else speaks these.
+
+/** A published JuiceFS path on this node: the CSI target or a kubelet subPath bind mount. */
+export interface VolumePath {
+  /** Absolute mount point path, as the mount table spells it. */
+  readonly path: string;
+  readonly kind: 'volume' | 'subpath';
+  readonly podUid: string;
+  /** Directory name under `kubernetes.io~csi`: the PV name (or the inline volume's name). */
+  readonly pv: string;
+  /** `volumeHandle` from vol_data.json; empty when a subPath cannot be tied to a volume. */
+  readonly volumeId: string;
+  readonly driver: string;
+  /** For subPath mounts: `volume-subpaths/<volumeName>/<container>/<index>`. */
+  readonly subpath?: { readonly volumeName: string; readonly container: string; readonly index: string };
+}
+
+export const UNHEALTHY_STATES = [
+  'not_mounted',
+  'not_found',
+  'wrong_fstype',
+  'disconnected',
+  'io_error',
+  'stale',
+  'permission_denied',
+  'timeout',
+  'error',
+] as const;
+
+export type UnhealthyState = (typeof UNHEALTHY_STATES)[number];
+export type PathState = 'healthy' | 'pending' | UnhealthyState;
+export const ALL_STATES: readonly PathState[] = ['healthy', 'pending', ...UNHEALTHY_STATES];
+
+/** 1 healthy, 0 unhealthy, undefined while pending (no 0 is exported during the publish grace). */
+export function healthValue(state: PathState): 0 | 1 | undefined {
+  if (state === 'healthy') return 1;
+  if (state === 'pending') return undefined;
+  return 0;
+}
+
+/** What the daemon currently believes about one path. */
+export interface PathStatus {
+  readonly volume: VolumePath;
+  readonly state: PathState;
+  /** Why, in words: errno text, the mount type found, how long a probe has been blocked. */
+  readonly detail: string;
+  /** Epoch ms since which `state` holds. */
+  readonly since: number;
+  /** Epoch ms of the last completed or timed-out probe, if any. */
+  readonly lastProbeAt?: number;
+  readonly lastProbeMs?: number;
+  /** The mount source (device and root) the path was probed through. */
+  readonly source?: string;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
