@@ -1,0 +1,50 @@
+// The mount table as the prober uses it: which mount is on top at a path, read
+// fresh each cycle. Telling "not a mount point" or "wrong type" from here needs
+// no syscall on the mount itself, so it cannot hang.
+
+import { readFile } from 'node:fs/promises';
+import { MalformedFileError } from '../errors.js';
+import { parseMountInfo, type MountEntry } from './mountinfo.js';
+
+export interface MountTable {
+  /** The mount visible at `path` (the top of a stack of mounts), if `path` is a mount point. */
+  at(path: string): MountEntry | undefined;
+  entries(): Iterable<MountEntry>;
+  readonly size: number;
+  readonly malformed: number;
+}
+
+export function buildMountTable(entries: readonly MountEntry[], malformed = 0): MountTable {
+  const byPoint = new Map<string, MountEntry>();
+  for (const e of entries) {
+    const prev = byPoint.get(e.mountPoint);
+    // Stacked mounts: the one whose parent is the other sits on top. Otherwise the
+    // kernel lists mounts in the order they were made, so the later one wins.
+    if (prev && prev.parentId === e.id) continue;
+    byPoint.set(e.mountPoint, e);
+  }
+  return {
+    at: (path) => byPoint.get(path),
+    entries: () => byPoint.values(),
+    size: byPoint.size,
+    malformed,
+  };
+}
+
+export type ReadText = (file: string) => Promise<string>;
+
+export const readTextFile: ReadText = (file) => readFile(file, 'utf8');
+
+export async function readMountTable(file: string, read: ReadText = readTextFile): Promise<MountTable> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (cause) {
+    throw new MalformedFileError(file, 'cannot read the mount table', { cause });
+  }
+  const parsed = parseMountInfo(text);
+  if (parsed.entries.length === 0) {
+    throw new MalformedFileError(file, `no mount entries (${parsed.malformed} malformed lines)`);
+  }
+  return buildMountTable(parsed.entries, parsed.malformed);
+}
