@@ -1,0 +1,171 @@
+// The set of published JuiceFS volume paths on this node, kept current by full
+// scans (at start and every resync) and per-pod rescans (driven by the watcher).
+
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../errors.js';
+import type { VolumePath } from '../types.js';
+import { scanAll, scanPod, type PodScan, type ScanOptions, type ScanProblem } from './scan.js';
+
+export interface InventoryChange {
+  readonly added: VolumePath[];
+  readonly removed: VolumePath[];
+}
+
+export interface Inventory {
+  list(): VolumePath[];
+  get(path: string): VolumePath | undefined;
+  /** Paths of one pod, for associating its subPath mounts. */
+  ofPod(podUid: string): VolumePath[];
+  resync(): Promise<void>;
+  rescanPod(podUid: string): Promise<void>;
+  onChange(listener: (change: InventoryChange) => void): void;
+  close(): void;
+}
+
+export interface InventoryOptions extends ScanOptions {
+  readonly logger: Logger;
+  readonly onProblem?: (kind: ScanProblem['kind'] | 'pods_dir') => void;
+  /** Delays for re-reading a `<pv>/` that has no vol_data.json yet (kubelet writes it just after mkdir). */
+  readonly incompleteRetryMs?: readonly number[];
+  readonly setTimer?: (fn: () => void, ms: number) => { unref?(): unknown } | unknown;
+  readonly clearTimer?: (t: unknown) => void;
+}
+
+export function createInventory(opts: InventoryOptions): Inventory {
+  const { logger } = opts;
+  const retryMs = opts.incompleteRetryMs ?? [100, 300, 1000, 3000];
+  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+  const clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
+  const byPod = new Map<string, Map<string, VolumePath>>();
+  const byPath = new Map<string, VolumePath>();
+  const listeners: ((c: InventoryChange) => void)[] = [];
+  const retries = new Map<string, { attempt: number; timer: unknown }>();
+  const badFiles = new Set<string>();
+  let closed = false;
+
+  const reportProblems = (problems: readonly ScanProblem[]) => {
+    for (const p of problems) {
+      opts.onProblem?.(p.kind);
+      badFiles.add(p.file);
+      logger.once(`problem:${p.file}`, 'warn', 'skipping unreadable or malformed entry', {
+        file: p.file,
+        kind: p.kind,
+        error: p.error instanceof Error ? p.error : errorMessage(p.error),
+      });
+    }
+  };
+
+  const apply = (scan: PodScan, change: { added: VolumePath[]; removed: VolumePath[] }) => {
+    if (!scan.listed) return;
+    const prev = byPod.get(scan.podUid) ?? new Map<string, VolumePath>();
+    const next = new Map<string, VolumePath>();
+    // A vol_data.json caught mid-write or briefly unreadable is no reason to drop a known path.
+    for (const pv of scan.unreadable) {
+      const known = prev.get(opts.layout.mountPath(scan.podUid, pv));
+      if (known) next.set(known.path, known);
+    }
+    for (const v of scan.volumes) {
+      next.set(v.path, v);
+      const old = prev.get(v.path);
+      if (!old || old.volumeId !== v.volumeId || old.driver !== v.driver) {
+        if (old) change.removed.push(old);
+        change.added.push(v);
+      }
+      byPath.set(v.path, v);
+    }
+    // A file that parses again may go bad again later: log it again then.
+    for (const file of badFiles) {
+      if (!scan.problems.some((p) => p.file === file) && file.startsWith(`${opts.layout.podDir(scan.podUid)}/`)) {
+        badFiles.delete(file);
+        logger.forget(`problem:${file}`);
+      }
+    }
+    for (const [path, v] of prev) {
+      if (!next.has(path)) {
+        change.removed.push(v);
+        byPath.delete(path);
+      }
+    }
+    if (next.size > 0) byPod.set(scan.podUid, next);
+    else byPod.delete(scan.podUid);
+    scheduleRetry(scan);
+  };
+
+  const scheduleRetry = (scan: PodScan) => {
+    const pending = retries.get(scan.podUid);
+    if (scan.incomplete.length === 0 || !scan.podExists) {
+      if (pending) clearTimer(pending.timer);
+      retries.delete(scan.podUid);
+      return;
+    }
+    const attempt = pending ? pending.attempt + 1 : 0;
+    if (pending) clearTimer(pending.timer);
+    const delay = retryMs[attempt];
+    if (delay === undefined || closed) {
+      retries.delete(scan.podUid); // the periodic resync takes it from here
+      return;
+    }
+    const timer = setTimer(() => void rescanPod(scan.podUid, attempt), delay);
+    retries.set(scan.podUid, { attempt, timer });
+  };
+
+  const emit = (change: InventoryChange) => {
+    if (change.added.length === 0 && change.removed.length === 0) return;
+    for (const l of listeners) l(change);
+  };
+
+  async function rescanPod(podUid: string, retryAttempt?: number): Promise<void> {
+    if (closed) return;
+    if (retryAttempt === undefined) {
+      // A fresh event restarts the retry ladder.
+      const pending = retries.get(podUid);
+      if (pending) clearTimer(pending.timer);
+      retries.delete(podUid);
+    }
+    const scan = await scanPod(opts, podUid);
+    if (closed) return;
+    reportProblems(scan.problems);
+    const change = { added: [] as VolumePath[], removed: [] as VolumePath[] };
+    apply(scan, change);
+    emit(change);
+  }
+
+  return {
+    list: () => [...byPath.values()],
+    get: (path) => byPath.get(path),
+    ofPod: (uid) => [...(byPod.get(uid)?.values() ?? [])],
+    async resync() {
+      if (closed) return;
+      const full = await scanAll(opts);
+      if (closed) return;
+      if (!full.ok) {
+        opts.onProblem?.('pods_dir');
+        logger.once('pods-dir', 'warn', 'cannot list the kubelet pods directory; will retry every resync', {
+          dir: opts.layout.podsDir,
+          error: full.error instanceof Error ? full.error : errorMessage(full.error),
+        });
+        // Keep what we know: an unreadable directory is not proof the pods are gone.
+        return;
+      }
+      logger.forget('pods-dir');
+      const change = { added: [] as VolumePath[], removed: [] as VolumePath[] };
+      const seen = new Set<string>();
+      for (const scan of full.pods) {
+        seen.add(scan.podUid);
+        reportProblems(scan.problems);
+        apply(scan, change);
+      }
+      for (const uid of [...byPod.keys()]) {
+        if (!seen.has(uid)) apply({ podUid: uid, volumes: [], problems: [], incomplete: [], unreadable: [], podExists: false, listed: true }, change);
+      }
+      emit(change);
+    },
+    rescanPod: (uid) => rescanPod(uid),
+    onChange: (l) => void listeners.push(l),
+    close() {
+      closed = true;
+      for (const r of retries.values()) clearTimer(r.timer);
+      retries.clear();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// Full and per-pod scans of the kubelet pods tree for published CSI volumes of
+// the configured drivers. Lists directories down to `<pv>/` and reads
+// `<pv>/vol_data.json`; never lists or stats `<pv>/mount`.
+
+import { errorCode } from '../errors.js';
+import type { VolumePath } from '../types.js';
+import type { DiscoveryFs } from './discovery-fs.js';
+import { isPlainName, type KubeletLayout } from './kubelet-layout.js';
+import { parseVolData, VOL_DATA_MAX_BYTES } from './vol-data.js';
+
+export interface ScanProblem {
+  readonly file: string;
+  readonly kind: 'vol_data' | 'readdir';
+  readonly error: unknown;
+}
+
+export interface PodScan {
+  readonly podUid: string;
+  readonly volumes: VolumePath[];
+  readonly problems: ScanProblem[];
+  /** `<pv>` directories without vol_data.json yet: a publish in progress, worth a second look soon. */
+  readonly incomplete: string[];
+  /** Whether the pod directory still exists. */
+  readonly podExists: boolean;
+  /** False when the pod's CSI directory could not be listed: nothing is known, nothing should be dropped. */
+  readonly listed: boolean;
+  /** `<pv>` names whose vol_data.json could not be read or parsed: keep what was known of them. */
+  readonly unreadable: string[];
+}
+
+export interface ScanOptions {
+  readonly layout: KubeletLayout;
+  readonly drivers: ReadonlySet<string>;
+  readonly fs: DiscoveryFs;
+}
+
+export async function scanPod(opts: ScanOptions, podUid: string): Promise<PodScan> {
+  const { layout, drivers, fs } = opts;
+  const volumes: VolumePath[] = [];
+  const problems: ScanProblem[] = [];
+  const incomplete: string[] = [];
+  const unreadable: string[] = [];
+  const csiDir = layout.csiDir(podUid);
+  let pvs: string[];
+  try {
+    pvs = await fs.list(csiDir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // No CSI volumes, or the pod is gone: tell which, so its paths can be dropped.
+      const podExists = await exists(fs, layout.podDir(podUid));
+      return { podUid, volumes, problems, incomplete, unreadable, podExists, listed: true };
+    }
+    problems.push({ file: csiDir, kind: 'readdir', error });
+    return { podUid, volumes, problems, incomplete, unreadable, podExists: true, listed: false };
+  }
+  await Promise.all(
+    pvs.filter(isPlainName).map(async (pv) => {
+      const file = layout.volDataPath(podUid, pv);
+      let text: string;
+      try {
+        text = await fs.readSmallFile(file, VOL_DATA_MAX_BYTES);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'ENOENT') incomplete.push(pv);
+        else if (code !== 'ENOTDIR') {
+          problems.push({ file, kind: 'vol_data', error });
+          unreadable.push(pv);
+        }
+        return;
+      }
+      try {
+        const data = parseVolData(file, text);
+        if (!drivers.has(data.driverName)) return;
+        volumes.push({
+          path: layout.mountPath(podUid, pv),
+          kind: 'volume',
+          podUid,
+          pv,
+          volumeId: data.volumeHandle,
+          driver: data.driverName,
+        });
+      } catch (error) {
+        problems.push({ file, kind: 'vol_data', error });
+        unreadable.push(pv);
+      }
+    }),
+  );
+  volumes.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return { podUid, volumes, problems, incomplete, unreadable, podExists: true, listed: true };
+}
+
+export interface FullScan {
+  readonly pods: PodScan[];
+  /** False when the pods directory itself could not be listed. */
+  readonly ok: boolean;
+  readonly error?: unknown;
+}
+
+export async function scanAll(opts: ScanOptions): Promise<FullScan> {
+  let uids: string[];
+  try {
+    uids = await opts.fs.list(opts.layout.podsDir);
+  } catch (error) {
+    return { pods: [], ok: false, error };
+  }
+  const pods = await mapLimit(uids.filter(isPlainName), 32, (uid) => scanPod(opts, uid));
+  return { pods, ok: true };
+}
+
+async function exists(fs: DiscoveryFs, dir: string): Promise<boolean> {
+  try {
+    await fs.list(dir);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
+}
+
+/** Bounded concurrency, so a node with thousands of pods does not open thousands of files at once. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
