@@ -1,0 +1,51 @@
+// The probe helper: a separate process whose libuv pool absorbs the stat calls
+// that a hung FUSE client never answers. The daemon never touches a mount
+// itself, so its own event loop, pool and exit stay free of blocked syscalls.
+//
+// Requests come on stdin, answers go to stdout (see helper-protocol.ts). When
+// stdin closes the helper stops reading and exits once its pending calls return;
+// it never calls process.exit() while a call may be stuck, because that waits
+// for the stuck thread.
+
+import { lstat } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { decodeRequest, devToString, encodeErr, encodeOk, errnoName } from './helper-protocol.js';
+
+process.title = 'juicefs-path-prober-helper';
+
+let out: string[] = [];
+let scheduled = false;
+const flush = () => {
+  scheduled = false;
+  const chunk = out.join('');
+  out = [];
+  process.stdout.write(chunk);
+};
+// Batch answers per tick: one write for many probes.
+const emit = (line: string) => {
+  out.push(line);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+};
+
+process.stdout.on('error', () => {
+  // The daemon is gone; nothing left to answer.
+  process.exitCode = 0;
+});
+
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', (line) => {
+  const req = decodeRequest(line);
+  if (!req) return;
+  // lstat: a mount point is never a symlink, and a path swapped for one is not followed.
+  lstat(req.path, { bigint: true }, (err, st) => {
+    if (err) emit(encodeErr(req.id, errnoName(err), err.message));
+    else emit(encodeOk(req.id, devToString(st.dev), st.ino.toString()));
+  });
+});
+rl.on('close', () => {
+  // Let pending calls finish and the loop drain; the process then exits by itself.
+  process.stdin.destroy();
+});

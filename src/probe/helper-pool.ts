@@ -1,0 +1,232 @@
+// Owns the probe helper processes. One helper takes all new requests; each
+// stuck request keeps one of its pool threads. When too few threads are left
+// for healthy probes, the helper is retired (it takes no new work) and a fresh
+// one takes over. A retired helper is never killed while it holds stuck calls:
+// killing would free the mount's request queue only to have the next probe
+// block again, and a call the FUSE client has already read cannot be killed
+// anyway. It exits by itself once its last call returns.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { HelperLostError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { decodeResponse, encodeRequest, type HelperResponse } from './helper-protocol.js';
+
+export interface HelperRequest {
+  /** Resolves when the request has been written to a helper: the probe's clock starts here. */
+  readonly sent: Promise<void>;
+  /** The helper's answer; rejects with HelperLostError if the helper dies first. */
+  readonly done: Promise<HelperResponse>;
+  /** The caller gave up waiting: count the call as holding a helper thread. */
+  markStuck(): void;
+}
+
+export interface HelperPoolStats {
+  readonly helpers: number;
+  readonly retired: number;
+  readonly inFlight: number;
+  readonly stuck: number;
+  readonly queued: number;
+  readonly spawned: number;
+  readonly unexpectedExits: number;
+  readonly pids: number[];
+}
+
+export interface HelperPool {
+  request(path: string): HelperRequest;
+  stats(): HelperPoolStats;
+  /** Kills every helper without waiting: for shutdown only. */
+  close(): void;
+}
+
+export type SpawnHelper = (threads: number) => ChildProcess;
+
+export interface HelperPoolOptions {
+  /** libuv pool threads per helper: stuck calls plus healthy concurrency. */
+  readonly threads?: number;
+  /** Threads kept for healthy probes; the helper retires when fewer are free. */
+  readonly reserve?: number;
+  readonly logger: Logger;
+  readonly spawnHelper?: SpawnHelper;
+  /** Minimum gap between spawns after a helper died unexpectedly. */
+  readonly respawnDelayMs?: number;
+}
+
+const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
+
+export const spawnNodeHelper: SpawnHelper = (threads) =>
+  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', HELPER_SCRIPT], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
+  });
+
+interface Pending {
+  readonly id: number;
+  stuck: boolean;
+  resolve(r: HelperResponse): void;
+  reject(e: Error): void;
+}
+
+interface Helper {
+  readonly proc: ChildProcess;
+  readonly pending: Map<number, Pending>;
+  stuck: number;
+  retired: boolean;
+  exited: boolean;
+}
+
+interface Queued {
+  readonly path: string;
+  readonly pending: Pending;
+  readonly onSent: () => void;
+  readonly onHelper: (h: Helper) => void;
+}
+
+export function createHelperPool(opts: HelperPoolOptions): HelperPool {
+  const threads = opts.threads ?? 128;
+  const reserve = Math.min(opts.reserve ?? 16, threads - 1);
+  const spawnHelper = opts.spawnHelper ?? spawnNodeHelper;
+  const respawnDelayMs = opts.respawnDelayMs ?? 1000;
+  const { logger } = opts;
+  const helpers = new Set<Helper>();
+  const queue: Queued[] = [];
+  let active: Helper | undefined;
+  let nextId = 1;
+  let spawned = 0;
+  let unexpectedExits = 0;
+  let lastUnexpectedExit = -Infinity;
+  let respawnTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const start = (): Helper | undefined => {
+    if (closed) return undefined;
+    const wait = lastUnexpectedExit + respawnDelayMs - Date.now();
+    if (wait > 0) {
+      respawnTimer ??= setTimeout(() => {
+        respawnTimer = undefined;
+        drain();
+      }, wait).unref();
+      return undefined;
+    }
+    const proc = spawnHelper(threads);
+    spawned++;
+    const h: Helper = { proc, pending: new Map(), stuck: 0, retired: false, exited: false };
+    helpers.add(h);
+    proc.stdin?.on('error', () => {}); // EPIPE after an exit is handled by 'exit'
+    createInterface({ input: proc.stdout!, crlfDelay: Infinity }).on('line', (line) => {
+      const r = decodeResponse(line);
+      const p = r && h.pending.get(r.id);
+      if (!r || !p) return;
+      h.pending.delete(r.id);
+      if (p.stuck) h.stuck--;
+      p.resolve(r);
+      afterAnswer(h);
+    });
+    proc.once('error', (err) => logger.error('probe helper failed', { error: err }));
+    proc.once('exit', (code, signal) => {
+      h.exited = true;
+      helpers.delete(h);
+      if (!closed && (!h.retired || h.pending.size > 0)) {
+        unexpectedExits++;
+        lastUnexpectedExit = Date.now();
+        logger.warn('probe helper exited unexpectedly', { pid: proc.pid, code, signal, pending: h.pending.size });
+      }
+      const lost = new HelperLostError(`probe helper ${proc.pid} exited (${signal ?? code})`);
+      for (const p of h.pending.values()) p.reject(lost);
+      h.pending.clear();
+      if (active === h) active = undefined;
+      drain();
+    });
+    logger.debug('probe helper started', { pid: proc.pid, threads });
+    return h;
+  };
+
+  const retire = (h: Helper) => {
+    h.retired = true;
+    if (active === h) active = undefined;
+    logger.info('retiring probe helper with stuck calls; a new one takes new probes', {
+      pid: h.proc.pid,
+      stuck: h.stuck,
+    });
+    // No more requests: the helper exits by itself once its stuck calls return.
+    h.proc.stdin?.end();
+  };
+
+  const afterAnswer = (h: Helper) => {
+    if (h.retired) return;
+    drain();
+  };
+
+  const canTake = (h: Helper) => !h.retired && !h.exited && h.pending.size < threads;
+
+  const drain = () => {
+    while (queue.length > 0) {
+      if (active && active.stuck >= threads - reserve) retire(active);
+      active ??= start();
+      const h = active;
+      if (!h || !canTake(h)) return;
+      const q = queue.shift()!;
+      h.pending.set(q.pending.id, q.pending);
+      q.onHelper(h);
+      h.proc.stdin!.write(encodeRequest(q.pending.id, q.path));
+      q.onSent();
+    }
+  };
+
+  return {
+    request(path) {
+      let helper: Helper | undefined;
+      let stuckMarked = false;
+      let onSent!: () => void;
+      const sent = new Promise<void>((res) => (onSent = res));
+      let pending!: Pending;
+      const done = new Promise<HelperResponse>((resolve, reject) => {
+        pending = { id: nextId++, stuck: false, resolve, reject };
+      });
+      if (closed) {
+        pending.reject(new HelperLostError('probe helpers are shut down'));
+      } else {
+        queue.push({ path, pending, onSent, onHelper: (h) => (helper = h) });
+        drain();
+      }
+      return {
+        sent,
+        done,
+        markStuck() {
+          if (stuckMarked || !helper || !helper.pending.has(pending.id)) return;
+          stuckMarked = true;
+          pending.stuck = true;
+          helper.stuck++;
+          if (!helper.retired && helper.stuck >= threads - reserve) {
+            retire(helper);
+            drain();
+          }
+        },
+      };
+    },
+    stats() {
+      let inFlight = 0;
+      let stuck = 0;
+      let retired = 0;
+      const pids: number[] = [];
+      for (const h of helpers) {
+        inFlight += h.pending.size;
+        stuck += h.stuck;
+        if (h.retired) retired++;
+        if (h.proc.pid !== undefined) pids.push(h.proc.pid);
+      }
+      return { helpers: helpers.size, retired, inFlight, stuck, queued: queue.length, spawned, unexpectedExits, pids };
+    },
+    close() {
+      closed = true;
+      if (respawnTimer) clearTimeout(respawnTimer);
+      const lost = new HelperLostError('probe helpers are shut down');
+      for (const q of queue.splice(0)) q.pending.reject(lost);
+      for (const h of helpers) {
+        h.retired = true;
+        h.proc.kill('SIGKILL');
+      }
+    },
+  };
+}

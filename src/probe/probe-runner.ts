@@ -1,0 +1,122 @@
+// Single-flight probing per mount source. A source (device + mount root) has
+// at most one call outstanding: a caller arriving while it runs joins it, and a
+// caller arriving after it timed out gets `stuck` without a new syscall. Only
+// when the blocked call finally returns is the source probed again.
+
+import pTimeout, { TimeoutError } from 'p-timeout';
+import { HelperLostError } from '../errors.js';
+import type { Clock } from '../types.js';
+import type { HelperPool } from './helper-pool.js';
+
+export type ProbeOutcome =
+  | { readonly kind: 'ok'; readonly dev: string; readonly ino: string; readonly ms: number }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly ms: number }
+  /** This call did not answer in time; it stays outstanding. */
+  | { readonly kind: 'timeout'; readonly ms: number }
+  /** An earlier call on this source is still blocked; nothing new was issued. */
+  | { readonly kind: 'stuck'; readonly since: number }
+  /** The helper died under the call: no verdict on the mount. */
+  | { readonly kind: 'lost'; readonly reason: string };
+
+export interface StuckProbe {
+  readonly key: string;
+  readonly path: string;
+  /** Epoch ms when the call was sent. */
+  readonly since: number;
+}
+
+export interface ProbeRunner {
+  probe(key: string, path: string): Promise<ProbeOutcome>;
+  /** Sources whose call has timed out and not yet returned. */
+  stuck(): StuckProbe[];
+  /** Calls sent and not yet returned, stuck ones included. */
+  inFlight(): number;
+  /** Called when a stuck call finally returns (or its helper dies), so the source can be probed again. */
+  onRelease(listener: (key: string) => void): void;
+  /** Probe call durations, for the histogram. */
+  onDuration(listener: (seconds: number, outcome: ProbeOutcome['kind']) => void): void;
+}
+
+export interface ProbeRunnerOptions {
+  readonly pool: HelperPool;
+  readonly timeoutMs: number;
+  readonly clock?: Clock;
+  /** Monotonic milliseconds, for durations. */
+  readonly monotonic?: () => number;
+  readonly customTimers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+}
+
+interface Flight {
+  readonly path: string;
+  promise: Promise<ProbeOutcome>;
+  sentAt: number;
+  timedOut: boolean;
+}
+
+export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
+  const clock = opts.clock ?? { now: Date.now };
+  const monotonic = opts.monotonic ?? (() => performance.now());
+  const flights = new Map<string, Flight>();
+  const releaseListeners: ((key: string) => void)[] = [];
+  const durationListeners: ((s: number, k: ProbeOutcome['kind']) => void)[] = [];
+
+  const record = (ms: number, outcome: ProbeOutcome) => {
+    for (const l of durationListeners) l(ms / 1000, outcome.kind);
+    return outcome;
+  };
+
+  const launch = (key: string, path: string): Flight => {
+    const req = opts.pool.request(path);
+    const flight: Flight = { path, promise: Promise.resolve({ kind: 'lost', reason: 'not started' }), sentAt: clock.now(), timedOut: false };
+    const settle = () => {
+      if (flights.get(key) === flight) flights.delete(key);
+      if (flight.timedOut) for (const l of releaseListeners) l(key);
+    };
+    // The clock starts when the helper has the request, not while it waits in our queue.
+    const run = async (): Promise<ProbeOutcome> => {
+      // A request refused before it was sent (helpers shut down) settles `done` instead.
+      await Promise.race([req.sent, req.done.catch(() => undefined)]);
+      flight.sentAt = clock.now();
+      const t0 = monotonic();
+      try {
+        const r = await pTimeout(req.done, {
+          milliseconds: opts.timeoutMs,
+          ...(opts.customTimers ? { customTimers: opts.customTimers } : {}),
+        });
+        const ms = monotonic() - t0;
+        settle();
+        return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });
+      } catch (err) {
+        if (err instanceof TimeoutError) {
+          flight.timedOut = true;
+          req.markStuck();
+          // Keep the flight until the call really returns; that is what frees the source.
+          req.done.then(settle, settle);
+          return record(monotonic() - t0, { kind: 'timeout', ms: monotonic() - t0 });
+        }
+        settle();
+        if (err instanceof HelperLostError) return { kind: 'lost', reason: err.message };
+        throw err;
+      }
+    };
+    flights.set(key, flight);
+    flight.promise = run();
+    return flight;
+  };
+
+  return {
+    async probe(key, path) {
+      const f = flights.get(key);
+      if (f) return f.timedOut ? { kind: 'stuck', since: f.sentAt } : f.promise;
+      return launch(key, path).promise;
+    },
+    stuck() {
+      const out: StuckProbe[] = [];
+      for (const [key, f] of flights) if (f.timedOut) out.push({ key, path: f.path, since: f.sentAt });
+      return out;
+    },
+    inFlight: () => flights.size,
+    onRelease: (l) => void releaseListeners.push(l),
+    onDuration: (l) => void durationListeners.push(l),
+  };
+}
