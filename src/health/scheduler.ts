@@ -1,0 +1,128 @@
+// When cycles run: every interval, and soon after anything that may have
+// changed a verdict (a new or removed pod, a stuck probe returning, an unmount
+// to confirm). Cycles may overlap so that one waiting out a probe timeout never
+// delays a new pod's first verdict; starts are spaced and at most two run at once.
+
+import type { Logger } from '../log/logger.js';
+import type { CycleReport, RunCycle } from './cycle.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface Scheduler {
+  start(): void;
+  /** Run a cycle soon (coalesced with other requests). */
+  trigger(afterMs?: number): void;
+  /** Resolves after the first cycle that could read the mount table. */
+  readonly firstCycle: Promise<CycleReport>;
+  isReady(): boolean;
+  onCycle(listener: (r: CycleReport) => void): void;
+  stop(): void;
+}
+
+export interface SchedulerOptions {
+  readonly runCycle: RunCycle;
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly timers?: Timers;
+  readonly now?: () => number;
+  readonly minGapMs?: number;
+  readonly maxConcurrent?: number;
+}
+
+export function createScheduler(opts: SchedulerOptions): Scheduler {
+  const timers = opts.timers ?? realTimers;
+  const now = opts.now ?? (() => performance.now());
+  const minGap = opts.minGapMs ?? 100;
+  const maxConcurrent = opts.maxConcurrent ?? 2;
+  const listeners: ((r: CycleReport) => void)[] = [];
+  let running = 0;
+  let wanted = false;
+  let kickTimer: unknown;
+  let kickAt = Infinity;
+  let periodic: unknown;
+  let lastStart = -Infinity;
+  let ready = false;
+  let stopped = false;
+  let resolveFirst!: (r: CycleReport) => void;
+  const firstCycle = new Promise<CycleReport>((r) => (resolveFirst = r));
+
+  const arm = (at: number) => {
+    if (stopped || at >= kickAt) return;
+    if (kickTimer !== undefined) timers.clearTimeout(kickTimer);
+    kickAt = at;
+    kickTimer = timers.setTimeout(
+      () => {
+        kickTimer = undefined;
+        kickAt = Infinity;
+        fire();
+      },
+      Math.max(0, at - now()),
+    );
+  };
+
+  const fire = () => {
+    if (stopped || !wanted) return;
+    if (running >= maxConcurrent) return; // resumed when one finishes
+    const earliest = lastStart + minGap;
+    if (now() < earliest) return arm(earliest);
+    wanted = false;
+    running++;
+    lastStart = now();
+    opts
+      .runCycle()
+      .then(
+        (report) => {
+          if (report.ok && !ready) {
+            ready = true;
+            resolveFirst(report);
+          }
+          if (report.recheckInMs !== undefined) request(report.recheckInMs);
+          for (const l of listeners) l(report);
+        },
+        (err: unknown) => opts.logger.error('probe cycle failed', { error: err }),
+      )
+      .finally(() => {
+        running--;
+        if (wanted) arm(now());
+      });
+  };
+
+  const request = (afterMs = 0) => {
+    if (stopped) return;
+    if (afterMs <= 0) {
+      wanted = true;
+      arm(now());
+    } else {
+      // A delayed look: set `wanted` only when its time comes.
+      timers.setTimeout(() => request(0), afterMs);
+    }
+  };
+
+  const tick = () => {
+    request(0);
+    periodic = timers.setTimeout(tick, opts.intervalMs);
+  };
+
+  return {
+    start() {
+      if (periodic === undefined && !stopped) tick();
+    },
+    trigger: request,
+    firstCycle,
+    isReady: () => ready,
+    onCycle: (l) => void listeners.push(l),
+    stop() {
+      stopped = true;
+      if (kickTimer !== undefined) timers.clearTimeout(kickTimer);
+      if (periodic !== undefined) timers.clearTimeout(periodic);
+    },
+  };
+}
