@@ -1,0 +1,95 @@
+// The HTTP surface, as a Koa app from a factory; only main listens. Every
+// handler answers from memory: no request ever waits on a probe.
+
+import Koa from 'koa';
+import type { Logger } from '../log/logger.js';
+import { negotiateFormat, OPENMETRICS_TEXT, PROMETHEUS_TEXT, type Format } from '../metrics/exposition.js';
+
+export interface AppDeps {
+  readonly renderMetrics: (format: Format) => Promise<string>;
+  readonly status: () => unknown;
+  readonly isReady: () => boolean;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+const ROUTES = new Set(['/', '/metrics', '/healthz', '/readyz', '/status']);
+const ALLOW = 'GET, HEAD';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: unknown) => deps.logger.once(`http-error:${String(err)}`, 'warn', 'http request failed', { error: err }));
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      deps.logger.error('http handler failed', { path: ctx.path, error: err });
+      ctx.status = 500;
+      ctx.type = 'text/plain';
+      ctx.body = 'internal error\n'; // never a stack trace
+    }
+  });
+
+  app.use(async (ctx) => {
+    if (!ROUTES.has(ctx.path)) {
+      ctx.status = 404;
+      ctx.type = 'text/plain';
+      ctx.body = 'not found\n';
+      return;
+    }
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.status = 405;
+      ctx.set('Allow', ALLOW);
+      ctx.type = 'text/plain';
+      ctx.body = 'method not allowed\n';
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    switch (ctx.path) {
+      case '/metrics': {
+        const format = negotiateFormat(ctx.get('Accept'));
+        ctx.body = await deps.renderMetrics(format);
+        ctx.set('Content-Type', format === 'openmetrics' ? OPENMETRICS_TEXT : PROMETHEUS_TEXT);
+        return;
+      }
+      case '/healthz':
+        ctx.type = 'text/plain';
+        ctx.body = 'ok\n';
+        return;
+      case '/readyz': {
+        const ready = deps.isReady();
+        ctx.status = ready ? 200 : 503;
+        ctx.type = 'text/plain';
+        ctx.body = ready ? 'ready\n' : 'waiting for the first probe cycle\n';
+        return;
+      }
+      case '/status':
+        ctx.body = deps.status();
+        return;
+      case '/':
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = landingPage(deps.version);
+        return;
+    }
+  });
+
+  return app;
+}
+
+function landingPage(version: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>juicefs-path-prober</title></head>
+<body>
+<h1>juicefs-path-prober ${version.replace(/[<>&"]/g, '')}</h1>
+<p>Health of the JuiceFS CSI volume paths published on this node.</p>
+<ul>
+<li><a href="metrics">/metrics</a> Prometheus metrics (juicefs_volume_path_health and friends)</li>
+<li><a href="status">/status</a> every path with its state and reason, as JSON</li>
+<li><a href="healthz">/healthz</a> the daemon is alive</li>
+<li><a href="readyz">/readyz</a> the first probe cycle is done</li>
+</ul>
+</body></html>
+`;
+}

@@ -1,0 +1,222 @@
+// The daemon's metrics on its own prom-client Registry. Per-path series are
+// derived from the tracker at scrape time, so a path that is gone has no
+// series left to go stale; the scrape only reads memory and never waits on a probe.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PathTracker } from '../health/tracker.js';
+import type { HelperPoolStats } from '../probe/helper-pool.js';
+import { ALL_STATES, healthValue, type PathStatus } from '../types.js';
+
+const LOOP = 'Set by the background probe loop (not at scrape time)';
+const PATH_LABELS = ['volume_id', 'volume_path', 'pod_uid'] as const;
+
+export interface MetricsSources {
+  readonly tracker: PathTracker;
+  readonly inFlight: () => number;
+  readonly stuck: () => number;
+  readonly pool: () => HelperPoolStats;
+}
+
+export interface MetricsOptions extends MetricsSources {
+  readonly nodeName: string;
+  readonly version: string;
+  readonly probeTimeoutSeconds: number;
+  /** prom-client's process_* and nodejs_* collectors; off in unit tests that count series. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface ProberMetrics {
+  readonly registry: Registry;
+  observeProbe(seconds: number, result: string): void;
+  observeCycle(seconds: number, ok: boolean): void;
+  discoveryError(kind: string): void;
+  inconclusive(reason: string): void;
+  mountTableSize(entries: number): void;
+}
+
+function pathLabels(s: PathStatus) {
+  return { volume_id: s.volume.volumeId, volume_path: s.volume.path, pod_uid: s.volume.podUid };
+}
+
+export function createMetrics(opts: MetricsOptions): ProberMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node_name: opts.nodeName });
+  const registers = [registry];
+  const { tracker } = opts;
+
+  new Gauge({
+    name: 'juicefs_volume_path_health',
+    help: `Health of a published JuiceFS volume path: 1 healthy, 0 unhealthy (absent while pending). ${LOOP}.`,
+    labelNames: PATH_LABELS,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracker.list()) {
+        const v = healthValue(s.state);
+        if (v !== undefined) this.set(pathLabels(s), v);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_volume_path_state',
+    help: `Current state of a published JuiceFS volume path (1 for the current state only): ${ALL_STATES.join(', ')}. ${LOOP}.`,
+    labelNames: [...PATH_LABELS, 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracker.list()) this.set({ ...pathLabels(s), state: s.state }, 1);
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_volume_path_last_probe_duration_seconds',
+    help: `Duration of the last stat of the path's mount source. ${LOOP}.`,
+    labelNames: PATH_LABELS,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracker.list()) if (s.lastProbeMs !== undefined) this.set(pathLabels(s), s.lastProbeMs / 1000);
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_volume_path_last_probe_timestamp_seconds',
+    help: `Unix time of the last stat of the path's mount source. ${LOOP}.`,
+    labelNames: PATH_LABELS,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracker.list()) if (s.lastProbeAt !== undefined) this.set(pathLabels(s), s.lastProbeAt / 1000);
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_volume_path_state_since_timestamp_seconds',
+    help: `Unix time since which the path has been in its current state. ${LOOP}.`,
+    labelNames: PATH_LABELS,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracker.list()) this.set(pathLabels(s), s.since / 1000);
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_paths',
+    help: `Published JuiceFS paths by state. ${LOOP}.`,
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const counts = tracker.counts();
+      for (const state of ALL_STATES) this.set({ state }, counts.get(state) ?? 0);
+    },
+  });
+
+  const probeDuration = new Histogram({
+    name: 'juicefs_path_prober_probe_duration_seconds',
+    help: 'Duration of probe stat calls, by result (ok, error, timeout).',
+    labelNames: ['result'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, opts.probeTimeoutSeconds].filter(
+      (b, i, a) => a.indexOf(b) === i && b <= opts.probeTimeoutSeconds,
+    ),
+    registers,
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_probes_in_flight',
+    help: 'Probe calls sent to the helper and not yet returned, stuck ones included.',
+    registers,
+    collect() {
+      this.set(opts.inFlight());
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_stuck_probes',
+    help: 'Mount sources whose probe call timed out and has not returned; each holds one helper thread and is not probed again until it returns.',
+    registers,
+    collect() {
+      this.set(opts.stuck());
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_helper_processes',
+    help: 'Probe helper processes alive, by role (active takes new probes; retired only holds stuck calls).',
+    labelNames: ['role'],
+    registers,
+    collect() {
+      const s = opts.pool();
+      this.set({ role: 'active' }, s.helpers - s.retired);
+      this.set({ role: 'retired' }, s.retired);
+    },
+  });
+
+  let exitsSeen = 0;
+  new Counter({
+    name: 'juicefs_path_prober_helper_unexpected_exits_total',
+    help: 'Probe helper processes that died unexpectedly (they are restarted).',
+    registers,
+    collect() {
+      const exits = opts.pool().unexpectedExits;
+      if (exits > exitsSeen) this.inc(exits - exitsSeen);
+      exitsSeen = exits;
+    },
+  });
+
+  const cycleDuration = new Histogram({
+    name: 'juicefs_path_prober_cycle_duration_seconds',
+    help: 'Wall time of a probe cycle: mount table read, classification and the probes it waited for.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
+  const lastCycle = new Gauge({
+    name: 'juicefs_path_prober_last_cycle_timestamp_seconds',
+    help: 'Unix time the last complete probe cycle finished.',
+    registers,
+  });
+
+  const discoveryErrors = new Counter({
+    name: 'juicefs_path_prober_discovery_errors_total',
+    help: 'Errors while finding paths, by kind: vol_data (unreadable or malformed vol_data.json), readdir, pods_dir, mountinfo, watch.',
+    labelNames: ['kind'],
+    registers,
+  });
+  for (const kind of ['vol_data', 'readdir', 'pods_dir', 'mountinfo', 'watch']) discoveryErrors.inc({ kind }, 0);
+
+  const inconclusive = new Counter({
+    name: 'juicefs_path_prober_inconclusive_probes_total',
+    help: 'Probes that gave no verdict (the path keeps its last state), by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+
+  const mountEntries = new Gauge({
+    name: 'juicefs_path_prober_mount_table_entries',
+    help: 'Entries in the mount table at the last cycle.',
+    registers,
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_build_info',
+    help: 'Build information of juicefs-path-prober.',
+    labelNames: ['version', 'nodejs_version'],
+    registers,
+  }).set({ version: opts.version, nodejs_version: process.version }, 1);
+
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    observeProbe: (s, result) => probeDuration.observe({ result }, s),
+    observeCycle(s, ok) {
+      cycleDuration.observe(s);
+      if (ok) lastCycle.set(Date.now() / 1000);
+    },
+    discoveryError: (kind) => discoveryErrors.inc({ kind }),
+    inconclusive: (reason) => inconclusive.inc({ reason }),
+    mountTableSize: (n) => mountEntries.set(n),
+  };
+}
