@@ -1,0 +1,278 @@
+// Wiring: builds every part from the config, connects their events, and runs
+// either the daemon (serve) or a single cycle (check). Only here is anything
+// listened on, spawned or scheduled.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { realpath } from 'node:fs/promises';
+import type { Config } from './cli/args.js';
+import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
+import { createInventory, type Inventory } from './discovery/inventory.js';
+import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
+import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
+import { watchPods, type PodWatcher } from './discovery/watcher.js';
+import { createCycle, type RunCycle } from './health/cycle.js';
+import { createScheduler, type Scheduler } from './health/scheduler.js';
+import { createPathTracker, type PathTracker } from './health/tracker.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './log/logger.js';
+import { renderMetrics } from './metrics/exposition.js';
+import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
+import { readMountTable } from './mounts/mount-table.js';
+import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
+import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
+import { healthValue, systemClock, type Clock } from './types.js';
+import { readVersion } from './version.js';
+
+export interface Deps {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly fs?: DiscoveryFs;
+  readonly spawnHelper?: SpawnHelper;
+}
+
+export interface Core {
+  readonly config: Config;
+  readonly version: string;
+  readonly layout: KubeletLayout;
+  readonly inventory: Inventory;
+  readonly tracker: PathTracker;
+  readonly pool: HelperPool;
+  readonly runner: ProbeRunner;
+  readonly runCycle: RunCycle;
+  readonly metrics: ProberMetrics;
+  close(): void;
+}
+
+async function resolveKubeletDir(dir: string): Promise<string> {
+  // The mount table spells paths without symlinks (/var/lib/kubelet may link to /data/kubelet).
+  try {
+    return await realpath(dir);
+  } catch {
+    return dir;
+  }
+}
+
+export async function createCore(config: Config, deps: Deps): Promise<Core> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const fs = deps.fs ?? nodeDiscoveryFs;
+  const version = readVersion();
+  const layout = createKubeletLayout(await resolveKubeletDir(config.kubeletDir));
+  const tracker = createPathTracker({ logger, now: () => clock.now() });
+  const pool = createHelperPool({ logger, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
+  const runner = createProbeRunner({ pool, timeoutMs: config.timeoutMs, clock });
+  const metrics = createMetrics({
+    tracker,
+    nodeName: config.nodeName,
+    version,
+    probeTimeoutSeconds: config.timeoutMs / 1000,
+    inFlight: () => runner.inFlight(),
+    stuck: () => runner.stuck().length,
+    pool: () => pool.stats(),
+  });
+  runner.onDuration((s, kind) => metrics.observeProbe(s, kind));
+  const inventory = createInventory({
+    layout,
+    drivers: new Set(config.drivers),
+    fs,
+    logger,
+    onProblem: (kind) => metrics.discoveryError(kind),
+  });
+  inventory.onChange(({ removed }) => {
+    for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
+  });
+  const runCycle = createCycle({
+    layout,
+    fsTypes: new Set(config.fsTypes),
+    readMountTable: async () => {
+      const table = await readMountTable(config.mountinfo);
+      metrics.mountTableSize(table.size);
+      return table;
+    },
+    inventory,
+    inspector: createPathInspector(nodeInspectorFs(fs)),
+    runner,
+    tracker,
+    logger,
+    clock,
+    timeoutMs: config.timeoutMs,
+    publishGraceMs: config.publishGraceMs,
+    onMountTableError: () => metrics.discoveryError('mountinfo'),
+    onInconclusive: (reason) => metrics.inconclusive(reason),
+  });
+  return {
+    config,
+    version,
+    layout,
+    inventory,
+    tracker,
+    pool,
+    runner,
+    runCycle,
+    metrics,
+    close() {
+      inventory.close();
+      pool.close();
+    },
+  };
+}
+
+export function statusReport(core: Core, extra: Record<string, unknown>): Record<string, unknown> {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  const stuckBySource = new Map(core.runner.stuck().map((s) => [s.key, s.since]));
+  return {
+    node: core.config.nodeName,
+    version: core.version,
+    ...extra,
+    probe: {
+      in_flight: core.runner.inFlight(),
+      stuck: [...stuckBySource].map(([source, since]) => ({ source, since: iso(since) })),
+      helpers: core.pool.stats(),
+    },
+    paths: core.tracker
+      .list()
+      .sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1))
+      .map((s) => ({
+        path: s.volume.path,
+        kind: s.volume.kind,
+        pod_uid: s.volume.podUid,
+        pv: s.volume.pv,
+        volume_id: s.volume.volumeId,
+        ...(s.volume.subpath ? { subpath: s.volume.subpath } : {}),
+        state: s.state,
+        health: healthValue(s.state) ?? null,
+        detail: s.detail,
+        since: iso(s.since),
+        last_probe: iso(s.lastProbeAt),
+        last_probe_ms: s.lastProbeMs === undefined ? null : Math.round(s.lastProbeMs * 1000) / 1000,
+        source: s.source ?? null,
+      })),
+  };
+}
+
+export interface Daemon {
+  readonly address: AddressInfo;
+  readonly core: Core;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
+  const { logger } = deps;
+  const core = await createCore(config, deps);
+  const startedAt = new Date().toISOString();
+  let initialScanDone = false;
+  const scheduler: Scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
+  scheduler.onCycle((r) => core.metrics.observeCycle(r.durationMs / 1000, r.ok));
+  core.inventory.onChange(({ added }) => {
+    if (added.length > 0) scheduler.trigger();
+  });
+  core.runner.onRelease(() => scheduler.trigger());
+
+  const app = createApp({
+    logger,
+    version: core.version,
+    isReady: () => initialScanDone && scheduler.isReady(),
+    renderMetrics: (format) => renderMetrics(core.metrics.registry, format),
+    status: () => statusReport(core, { started_at: startedAt, ready: initialScanDone && scheduler.isReady() }),
+  });
+  const server = http.createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
+    app.callback(),
+  );
+  server.maxHeadersCount = 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  logger.info('listening', { address: address.address, port: address.port, node: config.nodeName, version: core.version });
+
+  // Pods change in bursts (many directories at once): one rescan per pod per burst.
+  const dirty = new Map<string, NodeJS.Timeout>();
+  const podChanged = (uid: string) => {
+    if (dirty.has(uid)) return;
+    dirty.set(
+      uid,
+      setTimeout(() => {
+        dirty.delete(uid);
+        void core.inventory.rescanPod(uid);
+      }, 50),
+    );
+  };
+  let watcher: PodWatcher | undefined;
+  let stopping = false;
+  const ensureWatcher = async () => {
+    if (watcher || stopping) return;
+    try {
+      await nodeDiscoveryFs.list(core.layout.podsDir);
+    } catch {
+      return; // not there yet: the next resync tries again
+    }
+    watcher = watchPods({
+      layout: core.layout,
+      logger,
+      onPodChange: podChanged,
+      onError: () => core.metrics.discoveryError('watch'),
+    });
+    logger.info('watching pods directory', { dir: core.layout.podsDir });
+  };
+
+  await core.inventory.resync();
+  initialScanDone = true;
+  await ensureWatcher();
+  scheduler.start();
+  const resync = setInterval(() => {
+    void core.inventory.resync().then(ensureWatcher);
+  }, config.resyncMs);
+
+  return {
+    address,
+    core,
+    async stop() {
+      stopping = true;
+      scheduler.stop();
+      clearInterval(resync);
+      for (const t of dirty.values()) clearTimeout(t);
+      server.close();
+      server.closeAllConnections();
+      // Blocked probes live in the helpers, so nothing here waits on a mount.
+      core.close();
+      if (watcher) await Promise.race([watcher.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+    },
+  };
+}
+
+export interface CheckRow {
+  readonly pod: string;
+  readonly pv: string;
+  readonly path: string;
+  readonly state: string;
+  readonly detail: string;
+  readonly latency: string;
+}
+
+/** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
+export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean }> {
+  const core = await createCore(config, deps);
+  try {
+    await core.inventory.resync();
+    const report = await core.runCycle();
+    const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
+    const rows = statuses.map((s) => ({
+      pod: s.volume.podUid,
+      pv: s.volume.pv,
+      path: s.volume.path,
+      state: s.state,
+      detail: s.detail,
+      latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
+    }));
+    // Pending paths (published, not mounted yet, within the grace) are not failures: they export no 0 either.
+    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok };
+  } finally {
+    core.close();
+  }
+}
