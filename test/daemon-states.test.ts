@@ -1,0 +1,83 @@
+import test from 'ava';
+import path from 'node:path';
+import { byPath, FAST_FLAGS, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
+import { mountTest } from './fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse, tmpfsMount, type FuseHandle, type FuseMode } from './fixtures/mounts.js';
+
+let tree: KubeletTree | undefined;
+let daemon: DaemonProcess | undefined;
+test.after.always(async () => {
+  await daemon?.stop('SIGKILL');
+  cleanupAll();
+  tree?.remove();
+});
+
+/** A JuiceFS-like client mounted where a mount pod would mount it, its `<pv>` subdir bound into the pod. */
+async function publishFuse(t: KubeletTree, uid: string, pv: string, mode: FuseMode): Promise<{ fuse: FuseHandle; mountPath: string }> {
+  const fuse = await startFuse(path.join(t.root, 'jfs', pv), { mode: 'healthy' });
+  const vol = t.publish(uid, pv);
+  bindMount(path.join(fuse.mnt, pv), vol.mountPath);
+  if (mode !== 'healthy') await fuse.setMode(mode);
+  return { fuse, mountPath: vol.mountPath };
+}
+
+mountTest('every state is reached and reported with its labels through the real HTTP endpoint', async (t) => {
+  tree = createKubeletTree('states');
+  const uid = newPodUid();
+  const healthy = await publishFuse(tree, uid, 'pv-healthy', 'healthy');
+  const hung = await publishFuse(tree, uid, 'pv-hung', 'hung');
+  const hungread = await publishFuse(tree, uid, 'pv-hungread', 'hungread');
+  const dead = await publishFuse(tree, uid, 'pv-dead', 'healthy');
+  await dead.fuse.kill();
+  const eio = await publishFuse(tree, uid, 'pv-eio', 'eio');
+  const estale = await publishFuse(tree, uid, 'pv-estale', 'estale');
+  const eacces = await publishFuse(tree, uid, 'pv-eacces', 'eacces');
+  // A client mounted straight at the target: root mount, inode 1 checked.
+  const direct = tree.publish(uid, 'pv-direct');
+  await startFuse(direct.mountPath);
+  const unmounted = tree.publish(uid, 'pv-unmounted');
+  const missing = tree.publish(uid, 'pv-missing', { mountDir: false });
+  const wrongType = tree.publish(uid, 'pv-tmpfs');
+  tmpfsMount(wrongType.mountPath);
+  const other = tree.publish(uid, 'pv-other-driver', { driver: 'nfs.csi.k8s.io' });
+  tmpfsMount(other.mountPath);
+  // subPath of the healthy volume, as kubelet binds it for a container.
+  const sub = tree.subpathDir(uid, 'data', 'app', 0);
+  bindMount(path.join(healthy.mountPath), sub);
+
+  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
+  const want: Record<string, string> = {
+    [healthy.mountPath]: 'healthy',
+    [direct.mountPath]: 'healthy',
+    [sub]: 'healthy',
+    [hung.mountPath]: 'timeout',
+    [hungread.mountPath]: 'timeout',
+    [dead.mountPath]: 'disconnected',
+    [eio.mountPath]: 'io_error',
+    [estale.mountPath]: 'stale',
+    [eacces.mountPath]: 'permission_denied',
+    [unmounted.mountPath]: 'not_mounted',
+    [missing.mountPath]: 'not_found',
+    [wrongType.mountPath]: 'wrong_fstype',
+  };
+  const s = await daemon.waitFor(
+    (s) => Object.entries(want).every(([p, state]) => byPath(s, p)?.state === state),
+    15_000,
+    'every state',
+  );
+  t.is(byPath(s, other.mountPath), undefined, 'another driver’s volume is not probed');
+  t.regex(byPath(s, dead.mountPath)!.detail, /ENOTCONN/);
+  t.regex(byPath(s, wrongType.mountPath)!.detail, /tmpfs/);
+  t.is(byPath(s, sub)!.kind, 'subpath');
+  t.is(byPath(s, sub)!.volume_id, 'pv-healthy');
+
+  const text = await daemon.metrics();
+  for (const [p, state] of Object.entries(want)) {
+    const pv = p === sub ? 'pv-healthy' : path.basename(path.dirname(p));
+    const labels = { volume_id: pv, volume_path: p, pod_uid: uid, node_name: 'test-node' };
+    t.is(sampleValue(text, 'juicefs_volume_path_health', labels), state === 'healthy' ? 1 : 0, `${p} health`);
+    t.is(sampleValue(text, 'juicefs_volume_path_state', { ...labels, state }), 1, `${p} state`);
+  }
+  t.is(sampleValue(text, 'juicefs_volume_path_health', { volume_path: other.mountPath }), undefined);
+});
