@@ -81,7 +81,7 @@ export function parseListen(value: string): Listen {
   if (!m) throw new UsageError(`--listen: "${value}" is not [host]:port`, 'listen');
   const port = Number(m[3]);
   if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range`, 'listen');
-  const host = m[1] ?? (m[2] ? m[2] : undefined);
+  const host = m[1] || m[2] || undefined;
   return { host, port };
 }
 

@@ -34,7 +34,7 @@ export interface InventoryOptions extends ScanOptions {
 export function createInventory(opts: InventoryOptions): Inventory {
   const { logger } = opts;
   const retryMs = opts.incompleteRetryMs ?? [100, 300, 1000, 3000];
-  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
   const byPod = new Map<string, Map<string, VolumePath>>();
   const byPath = new Map<string, VolumePath>();

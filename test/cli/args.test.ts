@@ -1,0 +1,84 @@
+import test from 'ava';
+import { parseCommandLine, parseListen, type Config } from '../../src/cli/args.js';
+import { UsageError } from '../../src/errors.js';
+
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Config => {
+  const r = parseCommandLine(argv, env);
+  if (r.kind !== 'run') throw new Error('expected a run');
+  return r.config;
+};
+
+test('defaults match the documented ones', (t) => {
+  const c = run([], { NODE_NAME: 'n1' });
+  t.like(c, {
+    command: 'serve',
+    kubeletDir: '/var/lib/kubelet',
+    mountinfo: '/proc/self/mountinfo',
+    drivers: ['csi.juicefs.com'],
+    fsTypes: ['fuse.juicefs'],
+    intervalMs: 10_000,
+    timeoutMs: 5_000,
+    resyncMs: 60_000,
+    publishGraceMs: 120_000,
+    listen: { host: undefined, port: 9567 },
+    nodeName: 'n1',
+    logLevel: 'info',
+  });
+});
+
+test('flags win over environment, environment over defaults', (t) => {
+  const env = { JFS_PROBER_INTERVAL: '3s', JFS_PROBER_TIMEOUT: '1s' };
+  t.like(run(['--interval', '500ms'], env), { intervalMs: 500, timeoutMs: 1000 });
+});
+
+test('drivers and fs types are repeatable and comma-separated', (t) => {
+  const c = run(['check', '--driver', 'a', '--driver', 'b,c', '--fs-type', 'fuse.juicefs,fuse.jfs']);
+  t.is(c.command, 'check');
+  t.deepEqual(c.drivers, ['a', 'b', 'c']);
+  t.deepEqual(c.fsTypes, ['fuse.juicefs', 'fuse.jfs']);
+});
+
+test('bad values are usage errors that name the flag', (t) => {
+  const cases: [string[], string][] = [
+    [['--interval', '10'], 'interval'],
+    [['--timeout', 'soon'], 'timeout'],
+    [['--resync', '1ms'], 'resync'],
+    [['--publish-grace', 'x'], 'publish-grace'],
+    [['--listen', 'nope'], 'listen'],
+    [['--listen', ':99999'], 'listen'],
+    [['--log-level', 'loud'], 'log-level'],
+    [['--driver', ','], 'driver'],
+    [['--helper-threads', '2'], 'helper-threads'],
+    [['--bogus'], 'bogus'],
+    [['--interval'], 'interval'],
+  ];
+  for (const [argv, flag] of cases) {
+    const err = t.throws(() => parseCommandLine(argv, {}), { instanceOf: UsageError }, argv.join(' '));
+    t.is(err!.flag, flag, argv.join(' '));
+    t.true(err!.message.includes(flag), err!.message);
+  }
+});
+
+test('an environment value is checked like its flag', (t) => {
+  const err = t.throws(() => parseCommandLine([], { JFS_PROBER_TIMEOUT: 'forever' }), { instanceOf: UsageError });
+  t.is(err!.flag, 'timeout');
+});
+
+test('unknown commands and extra arguments are usage errors', (t) => {
+  t.throws(() => parseCommandLine(['probe'], {}), { instanceOf: UsageError, message: /unknown command/ });
+  t.throws(() => parseCommandLine(['check', 'extra'], {}), { instanceOf: UsageError });
+});
+
+test('listen addresses: port only, host:port, IPv6', (t) => {
+  t.deepEqual(parseListen(':9567'), { host: undefined, port: 9567 });
+  t.deepEqual(parseListen('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
+  t.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });
+  t.deepEqual(parseListen('8080'), { host: undefined, port: 8080 });
+});
+
+test('--help and --version are answered without a config', (t) => {
+  const h = parseCommandLine(['--help'], {});
+  t.is(h.kind, 'help');
+  if (h.kind === 'help') t.regex(h.text, /--publish-grace/);
+  t.is(parseCommandLine(['--version'], {}).kind, 'version');
+});

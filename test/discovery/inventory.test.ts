@@ -1,0 +1,93 @@
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { nodeDiscoveryFs } from '../../src/discovery/discovery-fs.js';
+import { createInventory } from '../../src/discovery/inventory.js';
+import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createKubeletTree, volDataJson } from '../fixtures/kubelet-tree.js';
+
+function setup(name: string) {
+  const tree = createKubeletTree(name);
+  const lines: Record<string, unknown>[] = [];
+  const problems: string[] = [];
+  const inventory = createInventory({
+    layout: createKubeletLayout(tree.kubeletDir),
+    drivers: new Set(['csi.juicefs.com']),
+    fs: nodeDiscoveryFs,
+    logger: createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    onProblem: (k) => problems.push(k),
+    incompleteRetryMs: [20, 40],
+  });
+  return { tree, inventory, lines, problems };
+}
+
+test('finds the configured driver’s volumes and nothing else', async (t) => {
+  const { tree, inventory } = setup('inv-drivers');
+  t.teardown(() => tree.remove());
+  const a = tree.publish('u1', 'pvc-a', { volumeHandle: 'handle-a' });
+  tree.publish('u1', 'pvc-nfs', { driver: 'nfs.csi.k8s.io' });
+  tree.publish('u2', 'pvc-b');
+  fs.mkdirSync(path.join(tree.podsDir, 'u3', 'volumes', 'kubernetes.io~secret', 's'), { recursive: true });
+  await inventory.resync();
+  const paths = inventory.list().map((v) => v.path).sort();
+  t.is(paths.length, 2);
+  t.deepEqual(inventory.get(a.mountPath), { path: a.mountPath, kind: 'volume', podUid: 'u1', pv: 'pvc-a', volumeId: 'handle-a', driver: 'csi.juicefs.com' });
+});
+
+test('a malformed vol_data.json is logged once, counted and skipped; its neighbours are found', async (t) => {
+  const { tree, inventory, lines, problems } = setup('inv-malformed');
+  t.teardown(() => tree.remove());
+  tree.publish('u1', 'pvc-bad', { volData: '{"driverName": "csi.juicefs.com", ' });
+  tree.publish('u1', 'pvc-array', { volData: '[1,2]' });
+  const good = tree.publish('u1', 'pvc-good');
+  for (let i = 0; i < 3; i++) await inventory.resync();
+  t.deepEqual(inventory.list().map((v) => v.path), [good.mountPath]);
+  const warned = lines.filter((l) => l.msg === 'skipping unreadable or malformed entry');
+  t.is(warned.length, 2, 'each bad file is logged once across scans');
+  t.true(problems.length >= 2);
+  t.true(problems.every((p) => p === 'vol_data'));
+});
+
+test('a vol_data.json that is a symlink is not followed', async (t) => {
+  const { tree, inventory } = setup('inv-symlink');
+  t.teardown(() => tree.remove());
+  const outside = path.join(tree.root, 'outside.json');
+  fs.writeFileSync(outside, volDataJson('csi.juicefs.com', 'stolen', 'x'));
+  const v = tree.publish('u1', 'pvc-link');
+  fs.rmSync(path.join(v.pvDir, 'vol_data.json'));
+  fs.symlinkSync(outside, path.join(v.pvDir, 'vol_data.json'));
+  await inventory.resync();
+  t.deepEqual(inventory.list(), []);
+});
+
+test('a PV directory whose vol_data.json arrives a moment later is picked up by the retry', async (t) => {
+  const { tree, inventory } = setup('inv-retry');
+  t.teardown(() => tree.remove());
+  const pvDir = path.join(tree.podsDir, 'u1', 'volumes', 'kubernetes.io~csi', 'pvc-late');
+  fs.mkdirSync(pvDir, { recursive: true });
+  const added = new Promise<string[]>((resolve) => inventory.onChange((c) => resolve(c.added.map((v) => v.pv))));
+  await inventory.rescanPod('u1');
+  t.deepEqual(inventory.list(), []);
+  fs.writeFileSync(path.join(pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-late', 'pvc-late'));
+  t.deepEqual(await added, ['pvc-late']);
+  inventory.close();
+});
+
+test('a removed pod’s volumes are reported removed; an unlistable pods dir removes nothing', async (t) => {
+  const { tree, inventory, problems } = setup('inv-remove');
+  t.teardown(() => tree.remove());
+  tree.publish('u1', 'pvc-a');
+  await inventory.resync();
+  const changes: string[] = [];
+  inventory.onChange((c) => changes.push(...c.removed.map((v) => v.pv)));
+  fs.renameSync(tree.podsDir, tree.podsDir + '.away');
+  await inventory.resync();
+  t.is(inventory.list().length, 1, 'an unreadable pods directory is not proof the pods are gone');
+  t.true(problems.includes('pods_dir'));
+  fs.renameSync(tree.podsDir + '.away', tree.podsDir);
+  tree.removePod('u1');
+  await inventory.resync();
+  t.deepEqual(changes, ['pvc-a']);
+  t.deepEqual(inventory.list(), []);
+});

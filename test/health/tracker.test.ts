@@ -1,0 +1,78 @@
+import test from 'ava';
+import { createPathTracker } from '../../src/health/tracker.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { VolumePath } from '../../src/types.js';
+
+const vol: VolumePath = { path: '/k/pods/u/volumes/kubernetes.io~csi/pv/mount', kind: 'volume', podUid: 'u', pv: 'pv', volumeId: 'pv', driver: 'csi.juicefs.com' };
+
+function setup() {
+  let now = 1_000;
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), now: () => now });
+  const tracker = createPathTracker({ logger, now: () => now, unmountConfirmMs: 2000 });
+  return { tracker, lines, advance: (ms: number) => (now += ms), at: () => now };
+}
+
+test('a state change is logged once with its detail, not every cycle', (t) => {
+  const { tracker, lines, advance, at } = setup();
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  for (let i = 0; i < 5; i++) {
+    advance(1000);
+    tracker.observe(vol, { state: 'disconnected', detail: 'ENOTCONN: Transport endpoint is not connected' }, at());
+  }
+  const changes = lines.filter((l) => l.msg === 'volume path state');
+  t.is(changes.length, 2);
+  t.like(changes[1], { level: 'warn', state: 'disconnected', previous: 'healthy', detail: 'ENOTCONN: Transport endpoint is not connected' });
+});
+
+test('since is kept while the state holds and moves when it changes', (t) => {
+  const { tracker, advance, at } = setup();
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  const since = tracker.get(vol.path)!.since;
+  advance(5000);
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  t.is(tracker.get(vol.path)!.since, since);
+  advance(5000);
+  tracker.observe(vol, { state: 'timeout', detail: 'x' }, at());
+  t.is(tracker.get(vol.path)!.since, at());
+});
+
+test('an unmount of a mounted path is held back until it is confirmed', (t) => {
+  const { tracker, advance, at } = setup();
+  tracker.markMounted(vol);
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  advance(100);
+  const again = tracker.observe(vol, { state: 'not_mounted', detail: '' }, at());
+  t.is(again, 2000);
+  t.is(tracker.get(vol.path)!.state, 'healthy');
+  advance(1500);
+  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), 500);
+  advance(600);
+  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), undefined);
+  t.is(tracker.get(vol.path)!.state, 'not_mounted');
+});
+
+test('a path never mounted reports not_mounted without waiting', (t) => {
+  const { tracker, at } = setup();
+  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), undefined);
+  t.is(tracker.get(vol.path)!.state, 'not_mounted');
+});
+
+test('an observation older than the last applied one is ignored', (t) => {
+  const { tracker, at } = setup();
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at() + 10);
+  tracker.observe(vol, { state: 'io_error', detail: 'late' }, at());
+  t.is(tracker.get(vol.path)!.state, 'healthy');
+});
+
+test('removing a path drops it from every view and tells listeners', (t) => {
+  const { tracker, at } = setup();
+  const removed: string[] = [];
+  tracker.onRemove((v) => removed.push(v.path));
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  tracker.remove(vol.path, 'test');
+  t.is(tracker.get(vol.path), undefined);
+  t.deepEqual(tracker.list(), []);
+  t.is(tracker.counts().size, 0);
+  t.deepEqual(removed, [vol.path]);
+});

@@ -1,0 +1,41 @@
+import test from 'ava';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { negotiateFormat, renderMetrics } from '../../src/metrics/exposition.js';
+
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+test('Prometheus’s own Accept header gets OpenMetrics; plain clients get text', (t) => {
+  t.is(negotiateFormat(PROMETHEUS_ACCEPT), 'openmetrics');
+  t.is(negotiateFormat(undefined), 'prometheus');
+  t.is(negotiateFormat('*/*'), 'prometheus');
+  t.is(negotiateFormat('text/plain'), 'prometheus');
+  t.is(negotiateFormat('text/plain;q=0.9, application/openmetrics-text;q=0.5'), 'prometheus');
+  t.is(negotiateFormat('application/openmetrics-text;q=0'), 'prometheus');
+});
+
+function registry() {
+  const r = new Registry();
+  r.setDefaultLabels({ node_name: 'n' });
+  new Gauge({ name: 'g', help: 'a "quoted" \\ help\nline', labelNames: ['p'], registers: [r] }).set({ p: 'a "b"\\c\nd' }, 1);
+  new Counter({ name: 'c_total', help: 'c', registers: [r] }).inc(2);
+  new Histogram({ name: 'h_seconds', help: 'h', buckets: [0.1], registers: [r] }).observe(0.05);
+  return r;
+}
+
+test('text format escapes label values and help, and keeps counter names', async (t) => {
+  const text = await renderMetrics(registry(), 'prometheus');
+  t.true(text.includes('# HELP g a "quoted" \\\\ help\\nline\n'));
+  t.true(text.includes('g{p="a \\"b\\"\\\\c\\nd",node_name="n"} 1\n'));
+  t.true(text.includes('# TYPE c_total counter\nc_total{node_name="n"} 2\n'));
+  t.true(text.includes('h_seconds_bucket{le="+Inf",node_name="n"} 1\n'));
+  t.false(text.includes('# EOF'));
+});
+
+test('OpenMetrics names counter families without _total, samples with it, and ends with EOF', async (t) => {
+  const r = registry();
+  const om = await renderMetrics(r, 'openmetrics');
+  t.true(om.includes('# TYPE c counter\nc_total{node_name="n"} 2\n'));
+  t.true(om.endsWith('# EOF\n'));
+  // The registry itself is not altered: text still renders counters as before.
+  t.true((await renderMetrics(r, 'prometheus')).includes('# TYPE c_total counter'));
+});
