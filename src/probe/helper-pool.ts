@@ -57,7 +57,8 @@ const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url)
 
 export const spawnNodeHelper: SpawnHelper = (threads) =>
   spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', HELPER_SCRIPT], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+    // stderr is piped, not inherited: a helper stuck on a mount must not hold the daemon's own stdio open.
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
   });
 
@@ -114,6 +115,11 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     const h: Helper = { proc, pending: new Map(), stuck: 0, retired: false, exited: false };
     helpers.add(h);
     proc.stdin?.on('error', () => {}); // EPIPE after an exit is handled by 'exit'
+    if (proc.stderr) {
+      createInterface({ input: proc.stderr, crlfDelay: Infinity }).on('line', (line) =>
+        logger.warn('probe helper stderr', { pid: proc.pid, line: line.slice(0, 1000) }),
+      );
+    }
     createInterface({ input: proc.stdout!, crlfDelay: Infinity }).on('line', (line) => {
       const r = decodeResponse(line);
       const p = r && h.pending.get(r.id);

@@ -1,0 +1,94 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { CLI } from '../fixtures/daemon.js';
+import { mountTest } from '../fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+
+const trees: KubeletTree[] = [];
+test.after.always(() => {
+  cleanupAll();
+  for (const t of trees) t.remove();
+});
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 })));
+}
+
+test('a bad flag exits 2 with a message naming the flag', async (t) => {
+  for (const [args, flag] of [
+    [['--interval', 'often'], '--interval'],
+    [['check', '--timeout', '5'], '--timeout'],
+    [['--no-such-flag'], '--no-such-flag'],
+    [['--listen', 'x:y'], '--listen'],
+  ] as const) {
+    const r = await cli([...args]);
+    t.is(r.code, 2, args.join(' '));
+    t.true(r.stderr.includes(flag), r.stderr);
+    t.false(r.stderr.includes('    at '), 'no stack trace');
+  }
+});
+
+test('a bad environment value exits 2 naming its flag', async (t) => {
+  const r = await cli(['check'], { JFS_PROBER_PUBLISH_GRACE: 'later' });
+  t.is(r.code, 2);
+  t.true(r.stderr.includes('--publish-grace'));
+});
+
+test('--help and --version exit 0', async (t) => {
+  const h = await cli(['--help']);
+  t.is(h.code, 0);
+  t.regex(h.stdout, /Usage: juicefs-path-prober/);
+  const v = await cli(['--version']);
+  t.is(v.code, 0);
+  t.regex(v.stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('check with no published paths says so and exits 0', async (t) => {
+  const k = createKubeletTree('check-empty');
+  trees.push(k);
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /no published volume paths/);
+});
+
+mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {
+  const k = createKubeletTree('check-ok');
+  trees.push(k);
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const uid = newPodUid();
+  const v = k.publish(uid, 'pv-ok');
+  bindMount(path.join(fuse.mnt, 'pv-ok'), v.mountPath);
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const [header, row] = r.stdout.trim().split('\n');
+  t.regex(header!, /^POD\s+PV\s+PATH\s+STATE\s+DETAIL\s+LATENCY$/);
+  t.true(row!.startsWith(uid));
+  t.regex(row!, /pv-ok .* healthy +- +\d/);
+});
+
+mountTest('check exits 1 when a path is broken, and returns promptly even when one hangs', async (t) => {
+  const k = createKubeletTree('check-bad');
+  trees.push(k);
+  const uid = newPodUid();
+  const dead = await startFuse(path.join(k.root, 'jfs-dead'));
+  const hung = await startFuse(path.join(k.root, 'jfs-hung'));
+  const vDead = k.publish(uid, 'pv-dead');
+  const vHung = k.publish(uid, 'pv-hung');
+  bindMount(path.join(dead.mnt, 'pv-dead'), vDead.mountPath);
+  bindMount(path.join(hung.mnt, 'pv-hung'), vHung.mountPath);
+  await dead.kill();
+  await hung.setMode('hungread');
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir, '--timeout', '500ms']);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /pv-dead .* disconnected +ENOTCONN: Transport endpoint is not connected/);
+  t.regex(r.stdout, /pv-hung .* timeout +no answer to stat within 500ms/);
+  t.true(r.ms < 5000, `check took ${r.ms} ms`);
+});

@@ -1,0 +1,141 @@
+import test from 'ava';
+import path from 'node:path';
+import { byPath, FAST_FLAGS, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
+import { mountTest } from './fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse, unmount } from './fixtures/mounts.js';
+
+const trees: KubeletTree[] = [];
+const daemons: DaemonProcess[] = [];
+test.after.always(async () => {
+  for (const d of daemons) await d.stop('SIGKILL');
+  cleanupAll();
+  for (const t of trees) t.remove();
+});
+
+function tree(name: string) {
+  const t = createKubeletTree(name);
+  trees.push(t);
+  return t;
+}
+async function daemon(args: string[]) {
+  const d = await startDaemon(args);
+  daemons.push(d);
+  return d;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+mountTest('a hung mount goes back to 1 when its client answers again', async (t) => {
+  const k = tree('recover');
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const v = k.publish(newPodUid(), 'pv-r');
+  bindMount(path.join(fuse.mnt, 'pv-r'), v.mountPath);
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
+  await fuse.setMode('hungread');
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'timeout', 5000, 'timeout');
+  t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 0);
+  await fuse.setMode('healthy');
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy again');
+  t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 1);
+  t.is((await fuse.stats()).held, 0);
+});
+
+mountTest('a new pod’s path appears and a deleted pod’s series vanish without waiting for a resync', async (t) => {
+  const k = tree('churn');
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '30s', '--timeout', '1s', '--resync', '10m']);
+  await d.waitFor((s) => s.ready, 5000, 'ready');
+  const uid = newPodUid();
+  const t0 = Date.now();
+  const v = k.publish(uid, 'pv-new');
+  bindMount(path.join(fuse.mnt, 'pv-new'), v.mountPath);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'the new path');
+  t.log(`new path healthy after ${Date.now() - t0} ms`);
+  t.true(Date.now() - t0 < 3000);
+
+  // kubelet's teardown: unmount, then remove the volume directory and the pod.
+  const t1 = Date.now();
+  unmount(v.mountPath);
+  k.removePod(uid);
+  await d.waitFor((s) => byPath(s, v.mountPath) === undefined, 5000, 'the path to go');
+  t.log(`removed path gone after ${Date.now() - t1} ms`);
+  t.true(Date.now() - t1 < 3000);
+  const text = await d.metrics();
+  t.false(text.includes(v.mountPath), 'no series of the removed path is left');
+});
+
+mountTest('a normal pod teardown (unmount, then delete) never exports a 0', async (t) => {
+  const k = tree('teardown');
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const uid = newPodUid();
+  const v = k.publish(uid, 'pv-t');
+  bindMount(path.join(fuse.mnt, 'pv-t'), v.mountPath);
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '100ms', '--timeout', '1s', '--resync', '10m']);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
+  let stop = false;
+  const seen: (number | undefined)[] = [];
+  const poll = (async () => {
+    while (!stop) {
+      seen.push(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }));
+      await sleep(20);
+    }
+  })();
+  unmount(v.mountPath);
+  await sleep(800); // kubelet takes a moment between unmounting and deleting
+  k.removePod(uid);
+  await d.waitFor((s) => byPath(s, v.mountPath) === undefined, 5000, 'the path to go');
+  stop = true;
+  await poll;
+  t.false(seen.includes(0), `health values seen: ${seen.join(',')}`);
+  t.true(seen.length > 20);
+});
+
+mountTest('a published path not mounted yet is pending with no 0 during the grace, then 0', async (t) => {
+  const k = tree('grace');
+  const v = k.publish(newPodUid(), 'pv-slow');
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s', '--publish-grace', '2s']);
+  const s = await d.waitFor((s) => byPath(s, v.mountPath) !== undefined, 5000, 'the path');
+  t.is(byPath(s, v.mountPath)!.state, 'pending');
+  t.is(byPath(s, v.mountPath)!.health, null);
+  const text = await d.metrics();
+  t.is(sampleValue(text, 'juicefs_volume_path_health', { volume_path: v.mountPath }), undefined);
+  t.is(sampleValue(text, 'juicefs_volume_path_state', { volume_path: v.mountPath, state: 'pending' }), 1);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'not_mounted', 5000, 'not_mounted after the grace');
+  t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 0);
+});
+
+mountTest('many pods bound to one volume cost one stat per cycle', async (t) => {
+  const k = tree('shared');
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const paths: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const v = k.publish(newPodUid(), 'pv-shared');
+    bindMount(path.join(fuse.mnt, 'pv-shared'), v.mountPath);
+    paths.push(v.mountPath);
+  }
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s']);
+  await d.waitFor((s) => paths.every((p) => byPath(s, p)?.state === 'healthy'), 5000, 'all healthy');
+  const cycles = async () => {
+    const text = await d.metrics();
+    return Number(/^juicefs_path_prober_cycle_duration_seconds_count\{[^}]*\} (\d+)/m.exec(text)?.[1]);
+  };
+  const g0 = (await fuse.stats()).getattr;
+  const c0 = await cycles();
+  await sleep(1500);
+  const g1 = (await fuse.stats()).getattr;
+  const c1 = await cycles();
+  t.log(`${c1 - c0} cycles, ${g1 - g0} GETATTRs for ${paths.length} paths`);
+  t.true(c1 - c0 >= 4);
+  t.true(g1 - g0 <= c1 - c0 + 1, 'at most one stat per cycle for the shared source');
+});
+
+mountTest('paths with spaces and tabs in them are matched through the mount table’s escapes', async (t) => {
+  const k = tree('esc ape\ttab');
+  const fuse = await startFuse(path.join(k.root, 'jfs client'));
+  const v = k.publish(newPodUid(), 'pv-esc');
+  bindMount(path.join(fuse.mnt, 'pv-esc'), v.mountPath);
+  const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
+  t.pass();
+});

@@ -1,0 +1,106 @@
+import test from 'ava';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import { createHelperPool, type HelperPool } from '../../src/probe/helper-pool.js';
+import { createProbeRunner } from '../../src/probe/probe-runner.js';
+import { createLogger } from '../../src/log/logger.js';
+import { mountTest } from '../fixtures/guard.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
+
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-prober-runner-'));
+const pools: HelperPool[] = [];
+test.after.always(() => {
+  for (const p of pools) p.close();
+  cleanupAll();
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+const logger = createLogger({ write: () => {} });
+function pool(threads = 16, reserve = 4) {
+  const p = createHelperPool({ logger, threads, reserve });
+  pools.push(p);
+  return p;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+mountTest('a healthy mount answers with its device and root inode', async (t) => {
+  const fuse = await startFuse(path.join(base, 'healthy'));
+  const runner = createProbeRunner({ pool: pool(), timeoutMs: 2000 });
+  const r = await runner.probe('k', fuse.mnt);
+  t.like(r, { kind: 'ok', dev: fuse.dev, ino: '1' });
+});
+
+mountTest('errors come back with their errno name, ESTALE included', async (t) => {
+  const runner = createProbeRunner({ pool: pool(), timeoutMs: 2000 });
+  for (const [mode, code] of [['eio', 'EIO'], ['estale', 'ESTALE'], ['eacces', 'EACCES']] as const) {
+    const fuse = await startFuse(path.join(base, mode), { mode });
+    t.like(await runner.probe(mode, fuse.mnt), { kind: 'error', code }, mode);
+  }
+  const dead = await startFuse(path.join(base, 'dead'));
+  await dead.kill();
+  t.like(await runner.probe('dead', dead.mnt), { kind: 'error', code: 'ENOTCONN' });
+  t.like(await runner.probe('missing', path.join(base, 'nope')), { kind: 'error', code: 'ENOENT' });
+});
+
+mountTest('one call per source: concurrent callers share it, and after a timeout no new syscall is issued', async (t) => {
+  const fuse = await startFuse(path.join(base, 'hungread'), { mode: 'hungread' });
+  const runner = createProbeRunner({ pool: pool(), timeoutMs: 300 });
+  const [a, b] = await Promise.all([runner.probe('src', fuse.mnt), runner.probe('src', fuse.mnt)]);
+  t.is(a.kind, 'timeout');
+  t.is(b, a, 'the second caller joined the first call');
+  for (let i = 0; i < 5; i++) t.is((await runner.probe('src', fuse.mnt)).kind, 'stuck');
+  await sleep(100);
+  t.is((await fuse.stats()).held, 1, 'exactly one request reached the hung client');
+  t.is(runner.stuck().length, 1);
+  t.is(runner.inFlight(), 1);
+});
+
+mountTest('when the stuck call returns, the source is released and probed again', async (t) => {
+  const fuse = await startFuse(path.join(base, 'recover'), { mode: 'hungread' });
+  const runner = createProbeRunner({ pool: pool(), timeoutMs: 300 });
+  const released = new Promise<string>((r) => runner.onRelease(r));
+  t.is((await runner.probe('src', fuse.mnt)).kind, 'timeout');
+  await fuse.setMode('healthy');
+  t.is(await released, 'src');
+  t.is(runner.stuck().length, 0);
+  t.like(await runner.probe('src', fuse.mnt), { kind: 'ok' });
+});
+
+mountTest('a helper with too many stuck calls is retired, new probes go to a fresh one, and it exits once released', async (t) => {
+  const p = pool(6, 2); // retires at 4 stuck calls
+  const runner = createProbeRunner({ pool: p, timeoutMs: 300 });
+  const hung = await Promise.all([0, 1, 2, 3, 4].map((i) => startFuse(path.join(base, `many-${i}`), { mode: 'hungread' })));
+  const healthy = await startFuse(path.join(base, 'many-ok'));
+  const outcomes = await Promise.all(hung.map((f, i) => runner.probe(`h${i}`, f.mnt)));
+  t.true(outcomes.every((o) => o.kind === 'timeout'));
+  t.like(await runner.probe('ok', healthy.mnt), { kind: 'ok' }, 'healthy probes still run');
+  const s = p.stats();
+  t.is(s.stuck, 5);
+  t.is(s.helpers, 2);
+  t.is(s.retired, 1);
+  // Release them all: the retired helper answers late and exits by itself.
+  const released = new Promise<void>((resolve) => {
+    let n = 0;
+    runner.onRelease(() => ++n === 5 && resolve());
+  });
+  await Promise.all(hung.map((f) => f.kill()));
+  await released;
+  for (let i = 0; i < 50 && p.stats().helpers > 1; i++) await sleep(20);
+  t.like(p.stats(), { helpers: 1, retired: 0, stuck: 0 });
+});
+
+mountTest('a killed helper gives no verdict, is replaced, and probing goes on', async (t) => {
+  const p = pool();
+  const runner = createProbeRunner({ pool: p, timeoutMs: 5000 });
+  const fuse = await startFuse(path.join(base, 'killed'), { mode: 'hung' });
+  const pending = runner.probe('src', fuse.mnt);
+  await sleep(100);
+  for (const pid of p.stats().pids) process.kill(pid, 'SIGKILL');
+  t.is((await pending).kind, 'lost');
+  await fuse.setMode('healthy');
+  let r = await runner.probe('src', fuse.mnt);
+  for (let i = 0; i < 20 && r.kind === 'lost'; i++) r = await runner.probe('src', fuse.mnt);
+  t.is(r.kind, 'ok');
+  t.is(p.stats().unexpectedExits, 1);
+});
