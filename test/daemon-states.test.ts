@@ -81,3 +81,32 @@ mountTest('every state is reached and reported with its labels through the real 
   }
   t.is(sampleValue(text, 'juicefs_volume_path_health', { volume_path: other.mountPath }), undefined);
 });
+
+mountTest('the daemon’s own metrics are exported beside the path series, with the loop named in HELP', async (t) => {
+  const k = createKubeletTree('selfmetrics');
+  t.teardown(() => k.remove());
+  const bad = k.publish(newPodUid(), 'pv-bad', { volData: '{"driverName":' });
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
+  t.teardown(() => d.stop('SIGKILL'));
+  await d.waitFor((s) => s.ready, 5000, 'ready');
+  await new Promise((r) => setTimeout(r, 2500)); // past a resync: the bad file is seen again
+  const text = await d.metrics();
+  for (const name of [
+    'juicefs_path_prober_paths',
+    'juicefs_path_prober_probe_duration_seconds',
+    'juicefs_path_prober_probes_in_flight',
+    'juicefs_path_prober_stuck_probes',
+    'juicefs_path_prober_cycle_duration_seconds',
+    'juicefs_path_prober_discovery_errors_total',
+    'juicefs_path_prober_build_info',
+    'process_resident_memory_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
+    t.regex(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
+  }
+  t.regex(text, /^# HELP juicefs_volume_path_health .*background probe loop/m);
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'vol_data' })! >= 1);
+  const warned = d.logs.filter((l) => l.msg === 'skipping unreadable or malformed entry' && l.file === `${bad.pvDir}/vol_data.json`);
+  t.is(warned.length, 1, 'a malformed file is logged once');
+  t.is((await d.get('/healthz')).status, 200, 'and the daemon carries on');
+});

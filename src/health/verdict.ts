@@ -88,6 +88,6 @@ export function wrongTypeVerdict(entry: MountEntry, expected: ReadonlySet<string
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  return `${Math.round(ms / 60_000)}m`;
+  if (ms >= 60_000 && (ms % 60_000 === 0 || ms >= 120_000)) return `${Math.round(ms / 60_000)}m`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }

@@ -36,6 +36,8 @@ process.stdout.on('error', () => {
 });
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+// Tell the daemon we are listening, so its probe clock never counts our start-up.
+process.stdout.write('ready\n');
 rl.on('line', (line) => {
   const req = decodeRequest(line);
   if (!req) return;

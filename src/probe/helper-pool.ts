@@ -72,6 +72,8 @@ interface Pending {
 interface Helper {
   readonly proc: ChildProcess;
   readonly pending: Map<number, Pending>;
+  /** Started and reading requests. */
+  ready: boolean;
   stuck: number;
   retired: boolean;
   exited: boolean;
@@ -112,7 +114,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     }
     const proc = spawnHelper(threads);
     spawned++;
-    const h: Helper = { proc, pending: new Map(), stuck: 0, retired: false, exited: false };
+    const h: Helper = { proc, pending: new Map(), ready: false, stuck: 0, retired: false, exited: false };
     helpers.add(h);
     proc.stdin?.on('error', () => {}); // EPIPE after an exit is handled by 'exit'
     if (proc.stderr) {
@@ -121,6 +123,11 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       );
     }
     createInterface({ input: proc.stdout!, crlfDelay: Infinity }).on('line', (line) => {
+      if (!h.ready) {
+        h.ready = line === 'ready';
+        drain();
+        return;
+      }
       const r = decodeResponse(line);
       const p = r && h.pending.get(r.id);
       if (!r || !p) return;
@@ -129,8 +136,8 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       p.resolve(r);
       afterAnswer(h);
     });
-    proc.once('error', (err) => logger.error('probe helper failed', { error: err }));
-    proc.once('exit', (code, signal) => {
+    const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (h.exited) return;
       h.exited = true;
       helpers.delete(h);
       if (!closed && (!h.retired || h.pending.size > 0)) {
@@ -143,6 +150,12 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       h.pending.clear();
       if (active === h) active = undefined;
       drain();
+    };
+    proc.once('exit', onGone);
+    // A helper that cannot even be spawned emits only 'error'.
+    proc.once('error', (err) => {
+      logger.error('probe helper failed', { error: err });
+      if (proc.pid === undefined) onGone(null, null);
     });
     logger.debug('probe helper started', { pid: proc.pid, threads });
     return h;
@@ -164,7 +177,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     drain();
   };
 
-  const canTake = (h: Helper) => !h.retired && !h.exited && h.pending.size < threads;
+  const canTake = (h: Helper) => h.ready && !h.retired && !h.exited && h.pending.size < threads;
 
   const drain = () => {
     while (queue.length > 0) {

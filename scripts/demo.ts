@@ -1,0 +1,173 @@
+// `npm run demo`: the prober against a sandbox kubelet directory with real
+// FUSE mounts of type fuse.juicefs in every state, on a machine without
+// Kubernetes. Needs root and /dev/fuse. Runs in a private mount namespace, so
+// every mount it makes goes away when it exits, Ctrl-C or crash included.
+//
+//   npm run demo            show the states, then keep serving until Ctrl-C
+//   npm run demo -- --once  show the states and exit
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CLI } from '../test/fixtures/daemon.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from '../test/fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, mountPrivileges, startFuse, tmpfsMount, type FuseHandle } from '../test/fixtures/mounts.js';
+
+const args = process.argv.slice(2);
+const once = args.includes('--once') || !process.stdin.isTTY;
+const port = Number(/^--port=(\d+)$/.exec(args.find((a) => a.startsWith('--port=')) ?? '')?.[1] ?? 9567);
+
+function reexecInPrivateNamespace(): never {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', process.execPath, self, ...args],
+    { stdio: 'inherit', env: { ...process.env, JFS_TEST_HOST_MNT_NS: fs.readlinkSync('/proc/self/ns/mnt') } },
+  );
+  process.exit(r.status ?? 1);
+}
+
+const priv = mountPrivileges();
+if (!priv.ok) {
+  if (process.getuid?.() === 0 && fs.existsSync('/dev/fuse') && !process.env.JFS_TEST_HOST_MNT_NS) reexecInPrivateNamespace();
+  process.stderr.write(`demo ${priv.reason} (root, /dev/fuse, util-linux unshare)\n`);
+  process.exit(2);
+}
+
+const say = (s = '') => process.stdout.write(s + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let tree: KubeletTree | undefined;
+let daemon: ReturnType<typeof spawn> | undefined;
+
+function cleanup(): void {
+  daemon?.kill('SIGKILL');
+  cleanupAll();
+  tree?.remove();
+}
+process.on('SIGINT', () => {
+  say('\nstopping: killing the FUSE clients and unmounting everything');
+  cleanup();
+  process.exit(0);
+});
+process.on('exit', cleanup);
+
+async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+function pathLines(text: string, metric: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(metric + '{'))
+    .map((l) => l.replace(/volume_path="[^"]*\/pods\/[^/]+\//, 'volume_path=".../pods/<uid>/'))
+    .sort();
+}
+
+async function main(): Promise<void> {
+  tree = createKubeletTree('demo');
+  const t = tree;
+  const uid = newPodUid();
+  say(`sandbox kubelet directory: ${t.kubeletDir}`);
+  say(`one pod ${uid} with a JuiceFS volume in every state:\n`);
+
+  // Like the CSI driver: a mount pod's JuiceFS client mounts the file system,
+  // and each PV's subdirectory is bind-mounted into the pod's target path.
+  const client = async (pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> => {
+    const fuse = await startFuse(path.join(t.root, 'juicefs-clients', pv));
+    const v = t.publish(uid, pv);
+    bindMount(path.join(fuse.mnt, pv), v.mountPath);
+    return { fuse, mountPath: v.mountPath };
+  };
+  const healthy = await client('pvc-healthy');
+  say('  pvc-healthy     JuiceFS client answering');
+  const hung = await client('pvc-hung');
+  await hung.fuse.setMode('hungread');
+  say('  pvc-hung        client reads requests and never answers (stuck on its metadata engine)');
+  const dead = await client('pvc-dead');
+  await dead.fuse.kill();
+  say('  pvc-dead        client process died: "transport endpoint is not connected"');
+  const eio = await client('pvc-eio');
+  await eio.fuse.setMode('eio');
+  say('  pvc-eio         client answers every request with EIO');
+  const unmounted = t.publish(uid, 'pvc-unmounted');
+  const old = new Date(Date.now() - 10 * 60_000);
+  fs.utimesSync(unmounted.pvDir, old, old);
+  say('  pvc-unmounted   published 10 minutes ago, nothing mounted (e.g. lost after a client restart)');
+  const pending = t.publish(uid, 'pvc-pending', { mountDir: false });
+  say('  pvc-pending     just published, the driver has not mounted it yet (within --publish-grace)');
+  const wrong = t.publish(uid, 'pvc-tmpfs');
+  tmpfsMount(wrong.mountPath);
+  say('  pvc-tmpfs       a tmpfs where a fuse.juicefs mount should be');
+  const sub = t.subpathDir(uid, 'data', 'app', 0);
+  bindMount(path.join(healthy.fuse.mnt, 'pvc-healthy', 'logs'), sub);
+  say('  subPath         volume-subpaths/data/app/0, a subPath of pvc-healthy');
+  const other = t.publish(uid, 'pvc-nfs', { driver: 'nfs.csi.k8s.io' });
+  tmpfsMount(other.mountPath);
+  say('  pvc-nfs         another CSI driver\'s volume: not ours, not probed');
+
+  const flags = ['--kubelet-dir', t.kubeletDir, '--interval', '1s', '--timeout', '1s', '--publish-grace', '1m', '--node-name', 'demo-node'];
+  say(`\nstarting: juicefs-path-prober serve ${flags.join(' ')} --listen 127.0.0.1:${port}`);
+  daemon = spawn(process.execPath, [CLI, 'serve', ...flags, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const logs: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: daemon!.stdout! }).on('line', (line) => {
+      logs.push(line);
+      try {
+        const e = JSON.parse(line) as { msg?: string; port?: number };
+        if (e.msg === 'listening') resolve(`http://127.0.0.1:${e.port}`);
+      } catch {
+        // not JSON
+      }
+    });
+    daemon!.once('exit', (code) => reject(new Error(`daemon exited (${code}); is port ${port} taken? try --port=N`)));
+  });
+
+  // Wait for the first verdicts, including the hung path's timeout.
+  for (let i = 0; i < 50; i++) {
+    const text = await scrape(url);
+    if (pathLines(text, 'juicefs_volume_path_state').some((l) => l.includes('state="timeout"'))) break;
+    await sleep(200);
+  }
+  const text = await scrape(url);
+  say(`\n$ curl -s ${url}/metrics | grep '^juicefs_volume_path_health'`);
+  for (const l of pathLines(text, 'juicefs_volume_path_health')) say(l);
+  say(`\n$ curl -s ${url}/metrics | grep '^juicefs_volume_path_state'`);
+  for (const l of pathLines(text, 'juicefs_volume_path_state')) say(l);
+
+  say(`\n$ juicefs-path-prober check --kubelet-dir ${t.kubeletDir} --timeout 1s`);
+  const check = spawnSync(process.execPath, [CLI, 'check', '--kubelet-dir', t.kubeletDir, '--timeout', '1s'], { encoding: 'utf8' });
+  process.stdout.write(check.stdout.replaceAll(t.kubeletDir, '<kubelet>'));
+  say(`(exit code ${check.status})`);
+
+  say('\nthe hung client starts answering again...');
+  await hung.fuse.setMode('healthy');
+  for (let i = 0; i < 30; i++) {
+    const lines = pathLines(await scrape(url), 'juicefs_volume_path_health');
+    const h = lines.find((l) => l.includes('pvc-hung'));
+    if (h?.endsWith(' 1')) {
+      say(h);
+      break;
+    }
+    await sleep(200);
+  }
+  say('\nstate changes the daemon logged (one line each):');
+  for (const l of logs) {
+    const e = JSON.parse(l) as { msg?: string; pv?: string; state?: string; previous?: string; detail?: string };
+    if (e.msg === 'volume path state') say(`  ${e.pv}: ${e.previous ?? '-'} -> ${e.state}${e.detail ? ` (${e.detail})` : ''}`);
+  }
+
+  if (once) return;
+  say(`\nserving at ${url}  (try: curl ${url}/status | head -40)`);
+  say('press Ctrl-C to stop and unmount everything');
+  await new Promise(() => {});
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
