@@ -63,7 +63,7 @@ export function usage(): string {
     'Flags (environment variable in brackets):',
   ];
   for (const [name, f] of Object.entries(FLAGS)) {
-    lines.push(`  --${name.padEnd(15)} ${f.help} (default ${f.def || 'see text'}) [${f.env}]`);
+    lines.push(`  --${name.padEnd(15)} ${f.help}${f.def ? ` (default ${f.def})` : ''} [${f.env}]`);
   }
   lines.push('  --help            show this text', '  --version         print the version');
   return lines.join('\n') + '\n';

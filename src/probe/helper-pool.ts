@@ -93,7 +93,10 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   const respawnDelayMs = opts.respawnDelayMs ?? 1000;
   const { logger } = opts;
   const helpers = new Set<Helper>();
-  const queue: Queued[] = [];
+  // FIFO with a moving head: Array#shift is linear, and a cycle can queue 10,000 requests.
+  let queue: Queued[] = [];
+  let head = 0;
+  let drainScheduled = false;
   let active: Helper | undefined;
   let nextId = 1;
   let spawned = 0;
@@ -173,24 +176,49 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   };
 
   const afterAnswer = (h: Helper) => {
-    if (h.retired) return;
-    drain();
+    if (!h.retired) scheduleDrain();
+  };
+
+  // Requests made in one tick go out in one write.
+  const scheduleDrain = () => {
+    if (drainScheduled) return;
+    drainScheduled = true;
+    queueMicrotask(() => {
+      drainScheduled = false;
+      drain();
+    });
   };
 
   const canTake = (h: Helper) => h.ready && !h.retired && !h.exited && h.pending.size < threads;
 
   const drain = () => {
-    while (queue.length > 0) {
+    let batch = '';
+    let to: Helper | undefined;
+    const sent: Queued[] = [];
+    while (head < queue.length) {
       if (active && active.stuck >= threads - reserve) retire(active);
       active ??= start();
       const h = active;
-      if (!h || !canTake(h)) return;
-      const q = queue.shift()!;
+      if (!h || !canTake(h)) break;
+      if (to && to !== h) break;
+      to = h;
+      const q = queue[head]!;
+      queue[head++] = undefined as never;
       h.pending.set(q.pending.id, q.pending);
       q.onHelper(h);
-      h.proc.stdin!.write(encodeRequest(q.pending.id, q.path));
-      q.onSent();
+      batch += encodeRequest(q.pending.id, q.path);
+      sent.push(q);
     }
+    if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    if (to && batch) {
+      to.proc.stdin!.write(batch);
+      for (const q of sent) q.onSent();
+    }
+    // A helper switch (retirement) mid-batch: carry on with the new one.
+    if (to && head < queue.length && canTake(active ?? to)) scheduleDrain();
   };
 
   return {
@@ -207,7 +235,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
         pending.reject(new HelperLostError('probe helpers are shut down'));
       } else {
         queue.push({ path, pending, onSent, onHelper: (h) => (helper = h) });
-        drain();
+        scheduleDrain();
       }
       return {
         sent,
@@ -235,13 +263,15 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
         if (h.retired) retired++;
         if (h.proc.pid !== undefined) pids.push(h.proc.pid);
       }
-      return { helpers: helpers.size, retired, inFlight, stuck, queued: queue.length, spawned, unexpectedExits, pids };
+      return { helpers: helpers.size, retired, inFlight, stuck, queued: queue.length - head, spawned, unexpectedExits, pids };
     },
     close() {
       closed = true;
       if (respawnTimer) clearTimeout(respawnTimer);
       const lost = new HelperLostError('probe helpers are shut down');
-      for (const q of queue.splice(0)) q.pending.reject(lost);
+      for (const q of queue.slice(head)) q.pending.reject(lost);
+      queue = [];
+      head = 0;
       for (const h of helpers) {
         h.retired = true;
         h.proc.kill('SIGKILL');
