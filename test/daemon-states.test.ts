@@ -110,3 +110,18 @@ mountTest('the daemon’s own metrics are exported beside the path series, with 
   t.is(warned.length, 1, 'a malformed file is logged once');
   t.is((await d.get('/healthz')).status, 200, 'and the daemon carries on');
 });
+
+mountTest('an unreadable mount table keeps the daemon up, unready, counted and logged once', async (t) => {
+  const k = createKubeletTree('nomountinfo');
+  t.teardown(() => k.remove());
+  k.publish(newPodUid(), 'pv-x');
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--mountinfo', '/nonexistent/mountinfo', ...FAST_FLAGS]);
+  t.teardown(() => d.stop('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 1500));
+  t.is((await d.get('/healthz')).status, 200);
+  t.is((await d.get('/readyz')).status, 503);
+  const text = await d.metrics();
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' })! >= 3);
+  t.is(d.logs.filter((l) => l.msg === 'cannot read the mount table; keeping the last states until it can be read').length, 1);
+  t.false(text.includes('juicefs_volume_path_health{'), 'no verdicts without a mount table');
+});
