@@ -45,6 +45,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     error: (m, f) => log('error', m, f),
     once(key, level, msg, fields) {
       if (seen.has(key)) return false;
+      // Keys name paths and files that come and go; never let them pile up without bound.
+      if (seen.size >= 10_000) seen.clear();
       seen.add(key);
       log(level, msg, fields);
       return true;
