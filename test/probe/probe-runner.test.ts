@@ -95,7 +95,9 @@ mountTest('a killed helper gives no verdict, is replaced, and probing goes on', 
   const runner = createProbeRunner({ pool: p, timeoutMs: 5000 });
   const fuse = await startFuse(path.join(base, 'killed'), { mode: 'hung' });
   const pending = runner.probe('src', fuse.mnt);
-  await sleep(100);
+  // Kill only once the request is with a helper: before that there is nothing to lose.
+  for (let i = 0; i < 500 && p.stats().inFlight === 0; i++) await sleep(20);
+  t.is(p.stats().inFlight, 1);
   for (const pid of p.stats().pids) process.kill(pid, 'SIGKILL');
   t.is((await pending).kind, 'lost');
   await fuse.setMode('healthy');
