@@ -76,6 +76,7 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
   let failures = 0;
   let lastErr: string | undefined;
   let generation = 0;
+  let listedAt = '';
 
   const setStale = (s: boolean) => {
     if (s === stale) return;
@@ -105,6 +106,7 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
     } while (token);
     opts.onList?.();
     rv = version;
+    listedAt = version;
     opts.onSync(items);
   };
 
@@ -173,7 +175,13 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
       handle = undefined;
       if (stopped || gen !== generation) return;
       if (err instanceof GoneError || statusOf(err) === 410) {
-        rv = ''; // relist at once: the events in between are lost
+        // Relist: the events in between are lost. At once, unless the list's own version was refused.
+        const listVersion = rv === listedAt;
+        rv = '';
+        if (listVersion) {
+          failures++;
+          await delay(backoffMs());
+        }
         continue;
       }
       const aborted = err instanceof Error && err.name === 'AbortError';
