@@ -148,7 +148,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new UsageError(`--helper-threads: "${threadsText}" must be a whole number from 4 to 1024`, 'helper-threads');
   }
 
-  const kube = raw('kube').trim() as KubeMode;
+  const kube = (raw('kube').trim() || 'auto') as KubeMode;
   if (!KUBE_MODES.includes(kube)) throw new UsageError(`--kube: "${kube}" is not one of ${KUBE_MODES.join(', ')}`, 'kube');
   const kubeconfig = raw('kubeconfig').trim() || undefined;
 
