@@ -23,8 +23,7 @@ import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/hel
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
 import { detectKubeSource } from './kube/detect.js';
-import { createKube, type Kube } from './kube/kube.js';
-import { openKube } from './kube/open.js';
+import type { Kube } from './kube/kube.js';
 import { pathKubeStatus } from './kube/status.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
 import { healthValue, systemClock, type Clock, type PathStatus } from './types.js';
@@ -178,8 +177,12 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
   const kubeSource = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
-  const kube: Kube | undefined =
-    kubeSource.kind === 'off' ? undefined : createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
+  let kube: Kube | undefined;
+  if (kubeSource.kind !== 'off') {
+    // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
+    const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
+    kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
+  }
   const core = await createCore(config, deps, kube ? { fold: createMountPodFold(kube.mountPodOf) } : {});
   const startedAt = new Date().toISOString();
   let initialScanDone = false;
