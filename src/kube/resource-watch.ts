@@ -174,6 +174,9 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
       const err = await watchOnce(gen);
       handle = undefined;
       if (stopped || gen !== generation) return;
+      // A watch that held for a while ends a run of failures: the next one backs off from the start.
+      const held = Date.now() - startedAt > 1000;
+      if (held) failures = 0;
       if (err instanceof GoneError || statusOf(err) === 410) {
         // Relist: the events in between are lost. At once, unless the list's own version was refused.
         const listVersion = rv === listedAt;
@@ -190,9 +193,8 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
         await delay(backoffMs());
         continue;
       }
-      // A clean end (server timeout, dropped connection after a while): resume from rv.
-      if (Date.now() - startedAt > 1000) failures = 0;
-      else {
+      // A clean end (server timeout, dropped connection): resume from rv, at once unless it keeps happening.
+      if (!held) {
         failures++;
         await delay(backoffMs());
       }
