@@ -197,8 +197,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     registerKubeMetrics({ registry: core.metrics.registry, tracker: core.tracker, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
     core.tracker.onTransition((t) => kube.transition(t));
     core.tracker.onRemove((v) => kube.pathRemoved(v));
-    // A mount pod that stops running changes verdicts: look again soon, at most once a second however busy the node.
-    kube.onChange(() => {
+    // A mount pod that stops running changes verdicts: look again soon, at most once a second.
+    kube.onMountPodChange(() => {
       kubeKick ??= setTimeout(() => {
         kubeKick = undefined;
         scheduler.trigger();

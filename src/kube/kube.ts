@@ -40,8 +40,8 @@ export interface Kube {
   pathRemoved(volume: VolumePath): void;
   isStale(): boolean;
   counters(): KubeCounters;
-  /** A pod or claim binding changed: verdicts and labels may read differently now. */
-  onChange(listener: () => void): void;
+  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
+  onMountPodChange(listener: () => void): void;
   status(): Record<string, unknown>;
 }
 
@@ -89,7 +89,7 @@ export function createKube(opts: KubeOptions): Kube {
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const timeoutSeconds = opts.watchTimeoutSeconds ?? 300;
   const listeners: (() => void)[] = [];
-  const changed = () => {
+  const mountPodsChanged = () => {
     for (const l of listeners) l();
   };
   let lists = 0;
@@ -105,7 +105,6 @@ export function createKube(opts: KubeOptions): Kube {
         return pvc.spec?.volumeName ?? '';
       },
     },
-    onChange: changed,
     onClaimError(err) {
       claimErrors++;
       logger.once(`kube-claim:${statusOf(err) ?? 'x'}`, 'warn', 'cannot read a PersistentVolumeClaim; its pods get no pvc label until it can be read', {
@@ -166,7 +165,7 @@ export function createKube(opts: KubeOptions): Kube {
       synced = true;
       logger.info('kubernetes pod cache synced', { pods: records.length, mount_pods: cache.mountPods.size() });
       recorder.poke();
-      changed();
+      mountPodsChanged();
     },
     onEvent(type, raw) {
       const pod = slimPod(raw);
@@ -174,7 +173,7 @@ export function createKube(opts: KubeOptions): Kube {
       if (type === 'DELETED') cache.remove(pod);
       else cache.upsert(pod);
       recorder.poke();
-      changed();
+      if (pod.mount) mountPodsChanged();
     },
     onFailure(err) {
       watchFailures++;
@@ -243,7 +242,7 @@ export function createKube(opts: KubeOptions): Kube {
     },
     isStale: () => podWatch.isStale(),
     counters: () => ({ lists, watchFailures, claimErrors, events }),
-    onChange: (l) => void listeners.push(l),
+    onMountPodChange: (l) => void listeners.push(l),
     status() {
       return {
         source: opts.source.kind === 'kubeconfig' ? `kubeconfig ${opts.source.path}` : 'in-cluster',

@@ -12,7 +12,8 @@ export interface ClaimReader {
 
 export interface PodCacheOptions {
   readonly claims: ClaimReader;
-  readonly onChange: () => void;
+  /** A claim's binding was learned. */
+  readonly onChange?: () => void;
   readonly onClaimError: (err: unknown) => void;
   /** Retry for unbound or unreadable claims. */
   readonly retryMs?: number;
@@ -59,7 +60,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
             if (pv) {
               bound.set(key, pv);
               retryAt.delete(key);
-              opts.onChange();
+              opts.onChange?.();
             } else {
               retryAt.set(key, now() + retryMs);
             }
