@@ -56,7 +56,8 @@ export interface KubeOptions {
   readonly watchTimeoutSeconds?: number;
 }
 
-function podSink(client: KubeClient, nodeName: string): EventSink {
+/** Events as the API takes them: created with POST, updated with a JSON merge PATCH. */
+export function podEventSink(client: KubeClient, nodeName: string): EventSink {
   const body = (e: EventWrite): CoreV1Event => ({
     metadata: { name: e.name, namespace: e.involved.namespace },
     involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: e.involved.namespace, name: e.involved.name, uid: e.involved.uid },
@@ -115,7 +116,7 @@ export function createKube(opts: KubeOptions): Kube {
   });
 
   const recorder: EventRecorder = createEventRecorder({
-    sink: podSink(client, nodeName),
+    sink: podEventSink(client, nodeName),
     logger,
     resolve(uid) {
       const p = cache.get(uid);
