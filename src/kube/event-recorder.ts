@@ -120,7 +120,8 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
   const send = async (key: string, p: Pending, pod: InvolvedPod): Promise<void> => {
     const at = new Date(now());
     const prev = sent.get(key);
-    const name = prev?.name ?? `${pod.name}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    // Object names are at most 253 characters; the pod's name may already be that long.
+    const name = prev?.name ?? `${pod.name.slice(0, 236)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
     const e: EventWrite = {
       name,
       involved: pod,
