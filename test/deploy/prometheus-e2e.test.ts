@@ -5,6 +5,7 @@ import path from 'node:path';
 import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
 import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { asQuery, dashboardExprs } from './dashboard.js';
 import { startPrometheus, type PrometheusServer } from './prometheus.js';
 import { writeRuleFile } from './rules-file.js';
 import { toolTest } from './tools.js';
@@ -104,6 +105,13 @@ toolTest(
     t.is(up[0]?.value[1], '1');
     const others = (await p.alerts()).filter((a) => a.state === 'firing' && a.labels.alertname !== 'JuiceFSVolumePathUnhealthy');
     t.deepEqual(others.map((a) => a.labels.alertname), [], 'nothing else fires for a healthy prober');
+    // Every dashboard query is valid PromQL that this Prometheus evaluates.
+    for (const { where, expr } of dashboardExprs()) {
+      const q = expr.startsWith('label_values(') ? `group by (node_name) (${/label_values\((\w+)/.exec(expr)![1]})` : asQuery(expr);
+      await t.notThrowsAsync(p.query(q), `dashboard ${where}: ${q}`);
+    }
+    const unhealthyPanel = await p.query(asQuery(dashboardExprs().find((e) => e.where === 'Unhealthy paths/A')!.expr));
+    t.is(unhealthyPanel[0]?.value[1], '1', 'the dashboard counts the broken path');
     const rss = await p.query('process_resident_memory_bytes');
     t.log(`query process_resident_memory_bytes → ${(Number(rss[0]?.value[1]) / 2 ** 20).toFixed(1)} MiB (daemon process)`);
   },
