@@ -86,6 +86,8 @@ async function startContained(kubeletDir: string): Promise<Spawned> {
     'set -e',
     'mount --bind "$K" "$K"',
     'mount -o remount,bind,ro "$K"',
+    // readOnlyRootFilesystem: the daemon and its helpers must write nothing.
+    'mount -o remount,bind,ro /',
     `exec setpriv ${dropTo(0).join(' ')} "$NODE" "$CLI" serve --kubelet-dir "$K" --listen 127.0.0.1:0 --node-name test-node --interval 300ms --timeout 400ms --resync 2s --publish-grace 0s`,
   ].join('\n');
   const child = spawn('unshare', ['--mount', '--propagation', 'slave', '--', 'sh', '-c', script], {
@@ -127,7 +129,7 @@ async function waitForStatus(d: Spawned, pred: (s: Status) => boolean, what: str
   throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last?.paths)}`);
 }
 
-mountTest('in the container’s view (read-only, HostToContainer, uid 0, no capabilities) mounts made after start show up and are probed', async (t) => {
+mountTest('in the container’s view (read-only root and kubelet dir, HostToContainer, uid 0, no capabilities) mounts made after start show up and are probed', async (t) => {
   t.timeout(120_000);
   const k = createKubeletTree('container');
   let d: Spawned | undefined;
@@ -148,6 +150,8 @@ mountTest('in the container’s view (read-only, HostToContainer, uid 0, no capa
   const top = inside.at(-1) ?? '';
   t.regex(top, / ro[, ]/, 'the kubelet dir is read-only inside');
   t.regex(top, /master:\d+/, 'and a slave of the host’s mount (HostToContainer)');
+  const rootMount = fs.readFileSync(`/proc/${d.pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.split(' ')[4] === '/').at(-1) ?? '';
+  t.regex(rootMount, / ro[, ]/, 'the root file system is read-only inside');
 
   // After the daemon started: a client mounts, kubelet publishes and binds, another client dies.
   const uid = newPodUid();
