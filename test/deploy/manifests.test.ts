@@ -1,6 +1,8 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -228,4 +230,34 @@ test('every alert has a severity, summary, description and a runbook link to a s
   }
   const unhealthy = alerts.find((r) => r.alert === 'JuiceFSVolumePathUnhealthy');
   t.is((unhealthy?.labels as Record<string, string> | undefined)?.severity, 'critical');
+});
+
+test('the pod keeps its service account token: the prober finds the Kubernetes API in-cluster by itself', (t) => {
+  const p = pod() as PodSpec & { automountServiceAccountToken?: boolean };
+  t.not(p.automountServiceAccountToken, false);
+  t.not((objectOf('ServiceAccount') as K8sObject & { automountServiceAccountToken?: boolean }).automountServiceAccountToken, false);
+});
+
+// kustomize itself, where kubectl is installed (no Debian package has it, so CI does not).
+const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { stdio: 'ignore' }).status === 0;
+(kubectl ? test : test.skip)(`kubectl kustomize renders the files as the tests read them, plus the dashboard ConfigMap${kubectl ? '' : ' [skipped: needs kubectl]'}`, (t) => {
+  const r = spawnSync('kubectl', ['kustomize', MANIFESTS], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const rendered = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+  const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const ours = new Map(manifestObjects().map(({ obj }) => [key(obj), obj]));
+  t.deepEqual(rendered.map(key).sort(), [...ours.keys(), 'ConfigMap/kube-system/juicefs-path-prober-dashboard'].sort());
+  for (const o of rendered) {
+    if (o.kind === 'ConfigMap') {
+      t.notThrows(() => JSON.parse((o as K8sObject & { data: Record<string, string> }).data['juicefs-path-prober.json']!));
+      continue;
+    }
+    const want = structuredClone(ours.get(key(o))!);
+    if (o.kind === 'DaemonSet') {
+      // The images: entry pins the tag.
+      const c = (want as DaemonSetShape).spec.template.spec.containers[0]!;
+      c.image = `${c.image}:${kustomization().images![0]!.newTag}`;
+    }
+    t.deepEqual(o, want, key(o));
+  }
 });
