@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
@@ -51,7 +53,23 @@ toolTest(
     // Here the point is the expression, its labels and the info fallback, evaluated by a
     // real Prometheus on real scraped data.
     const ruleFile = writeRuleFile(rulesDir, (r) => (r.alert === 'JuiceFSVolumePathUnhealthy' ? { ...r, for: '3s' } : r));
-    prom = await startPrometheus({ job: JOB, targets: [new URL(daemon.url).host], ruleFile });
+    // Stands in for juicefs_volume_path_info, which the prober exports when it can reach the
+    // Kubernetes API (none runs here): empty at first, then naming the broken path's pod.
+    let info = '';
+    const infoServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(info));
+    await new Promise<void>((r) => infoServer.listen(0, '127.0.0.1', r));
+    t.teardown(() => {
+      infoServer.closeAllConnections();
+      infoServer.close();
+    });
+    const infoTarget = `127.0.0.1:${(infoServer.address() as AddressInfo).port}`;
+    prom = await startPrometheus({
+      jobs: [
+        { job: JOB, targets: [new URL(daemon.url).host] },
+        { job: 'kube-info', targets: [infoTarget] },
+      ],
+      ruleFile,
+    });
     const p = prom;
 
     let lastHealth: unknown;
@@ -85,7 +103,7 @@ toolTest(
       () => lastAlerts,
     );
     for (const a of firing) t.log(`alert ${a.labels.alertname} ${a.state}: ${JSON.stringify(a.labels)} — ${a.annotations.summary}`);
-    t.is(firing.length, 1, 'one alert, for the broken path only');
+    t.is(firing.length, 1, 'one alert, for the broken path only, without pod names while no info series exists');
     t.deepEqual(firing[0]!.labels, {
       alertname: 'JuiceFSVolumePathUnhealthy',
       severity: 'critical',
@@ -112,6 +130,24 @@ toolTest(
     }
     const unhealthyPanel = await p.query(asQuery(dashboardExprs().find((e) => e.where === 'Unhealthy paths/A')!.expr));
     t.is(unhealthyPanel[0]?.value[1], '1', 'the dashboard counts the broken path');
+    // Once the info series names the pod, the alert carries namespace, pod and pvc, and the
+    // fallback without them is gone: one alert still.
+    info = `juicefs_volume_path_info{volume_id="vol-dead",volume_path="${dead.mountPath}",pod_uid="${uid}",namespace="shop",pod="web-0",pvc="data",pv="pv-dead",mount_pod="juicefs-test-node-pv-dead"} 1\n`;
+    const joined = await p.waitFor(
+      'the unhealthy alert with namespace/pod/pvc from the info series',
+      async () => {
+        const a = await p.alerts();
+        lastAlerts = a;
+        const f = a.filter((x) => x.labels.alertname === 'JuiceFSVolumePathUnhealthy' && x.state === 'firing');
+        return f.length === 1 && f[0]!.labels.pod === 'web-0' ? f[0]! : undefined;
+      },
+      90_000,
+      () => lastAlerts,
+    );
+    t.log(`alert ${joined.labels.alertname} ${joined.state}: ${JSON.stringify(joined.labels)} — ${joined.annotations.summary}`);
+    t.like(joined.labels, { namespace: 'shop', pod: 'web-0', pvc: 'data', volume_id: 'vol-dead', pod_uid: uid, node_name: 'test-node' });
+    t.is(joined.annotations.summary, 'JuiceFS volume vol-dead is unhealthy in pod shop/web-0 on test-node');
+
     const rss = await p.query('process_resident_memory_bytes');
     t.log(`query process_resident_memory_bytes → ${(Number(rss[0]?.value[1]) / 2 ** 20).toFixed(1)} MiB (daemon process)`);
   },

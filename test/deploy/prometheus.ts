@@ -36,7 +36,7 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startPrometheus(opts: { job: string; targets: string[]; ruleFile: string; intervalSeconds?: number }): Promise<PrometheusServer> {
+export async function startPrometheus(opts: { jobs: { job: string; targets: string[] }[]; ruleFile: string; intervalSeconds?: number }): Promise<PrometheusServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-prober-prometheus-'));
   const every = `${opts.intervalSeconds ?? 1}s`;
   fs.copyFileSync(opts.ruleFile, path.join(dir, 'rules.yaml'));
@@ -45,7 +45,7 @@ export async function startPrometheus(opts: { job: string; targets: string[]; ru
     stringify({
       global: { scrape_interval: every, scrape_timeout: every, evaluation_interval: every },
       rule_files: ['rules.yaml'],
-      scrape_configs: [{ job_name: opts.job, static_configs: [{ targets: opts.targets }] }],
+      scrape_configs: opts.jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
     }),
   );
   const port = await freePort();
