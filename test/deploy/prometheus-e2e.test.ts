@@ -15,7 +15,7 @@ import { toolTest } from './tools.js';
 const JOB = 'juicefs-path-prober';
 
 toolTest(
-  'a real Prometheus scrapes the daemon on real mounts: health 1 and 0, and the unhealthy alert fires',
+  'a real Prometheus scrapes the daemon on real mounts: health 1 and 0, the unhealthy alert fires, and takes pod names from an info series',
   ['prometheus'],
   async (t) => {
     t.timeout(240_000);
@@ -35,10 +35,10 @@ toolTest(
     const uid = newPodUid();
     const okFuse = await startFuse(path.join(tree.root, 'jfs', 'pv-ok'));
     const ok = tree.publish(uid, 'pv-ok', { volumeHandle: 'vol-ok' });
-    bindMount(path.join(okFuse.mnt), ok.mountPath);
+    bindMount(okFuse.mnt, ok.mountPath);
     const deadFuse = await startFuse(path.join(tree.root, 'jfs', 'pv-dead'));
     const dead = tree.publish(uid, 'pv-dead', { volumeHandle: 'vol-dead' });
-    bindMount(path.join(deadFuse.mnt), dead.mountPath);
+    bindMount(deadFuse.mnt, dead.mountPath);
     await deadFuse.kill(); // the JuiceFS client died: the mount stays, every access gets ENOTCONN
 
     daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
