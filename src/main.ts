@@ -306,10 +306,10 @@ export interface CheckRow {
 }
 
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
-export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean }> {
+export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean; podsDirOk: boolean }> {
   const core = await createCore(config, deps);
   try {
-    await core.inventory.resync();
+    const podsDirOk = await core.inventory.resync();
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
     const rows = statuses.map((s) => ({
@@ -321,7 +321,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: 
       latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
     }));
     // Pending paths (published, not mounted yet, within the grace) are not failures: they export no 0 either.
-    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok };
+    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok, podsDirOk };
   } finally {
     core.close();
   }

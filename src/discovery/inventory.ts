@@ -16,7 +16,8 @@ export interface Inventory {
   get(path: string): VolumePath | undefined;
   /** Paths of one pod, for associating its subPath mounts. */
   ofPod(podUid: string): VolumePath[];
-  resync(): Promise<void>;
+  /** Full scan; false when the pods directory could not be listed (what was known is kept). */
+  resync(): Promise<boolean>;
   rescanPod(podUid: string): Promise<void>;
   onChange(listener: (change: InventoryChange) => void): void;
   close(): void;
@@ -135,9 +136,9 @@ export function createInventory(opts: InventoryOptions): Inventory {
     get: (path) => byPath.get(path),
     ofPod: (uid) => [...(byPod.get(uid)?.values() ?? [])],
     async resync() {
-      if (closed) return;
+      if (closed) return false;
       const full = await scanAll(opts);
-      if (closed) return;
+      if (closed) return false;
       if (!full.ok) {
         opts.onProblem?.('pods_dir');
         logger.once('pods-dir', 'warn', 'cannot list the kubelet pods directory; will retry every resync', {
@@ -145,7 +146,7 @@ export function createInventory(opts: InventoryOptions): Inventory {
           error: full.error instanceof Error ? full.error : errorMessage(full.error),
         });
         // Keep what we know: an unreadable directory is not proof the pods are gone.
-        return;
+        return false;
       }
       logger.forget('pods-dir');
       const change = { added: [] as VolumePath[], removed: [] as VolumePath[] };
@@ -159,6 +160,7 @@ export function createInventory(opts: InventoryOptions): Inventory {
         if (!seen.has(uid)) apply({ podUid: uid, volumes: [], problems: [], incomplete: [], unreadable: [], podExists: false, listed: true }, change);
       }
       emit(change);
+      return true;
     },
     rescanPod: (uid) => rescanPod(uid),
     onChange: (l) => void listeners.push(l),

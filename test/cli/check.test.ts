@@ -59,6 +59,16 @@ test('check with no published paths says so and exits 0', async (t) => {
   t.regex(r.stdout, /no published volume paths/);
 });
 
+test('check exits 1 naming the pods directory when it cannot be listed, instead of reporting no paths', async (t) => {
+  const k = createKubeletTree('check-nopods');
+  trees.push(k);
+  const missing = path.join(k.root, 'no-such-kubelet');
+  const r = await cli(['check', '--kubelet-dir', missing]);
+  t.is(r.code, 1);
+  t.notRegex(r.stdout, /no published volume paths/);
+  t.true(r.stderr.includes(`cannot list the kubelet pods directory ${path.join(missing, 'pods')}`), r.stderr);
+});
+
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {
   const k = createKubeletTree('check-ok');
   trees.push(k);
