@@ -64,6 +64,7 @@ async function main() {
       'bare loop CPU ms': r.bareCpuMsPerRound,
       'CPU ratio': r.cpuRatio,
       'RSS MiB': r.rssMiB,
+      'PSS MiB': r.pssMiB,
       '/metrics p50 ms': r.metricsP50Ms,
       '/metrics p99 ms': r.metricsP99Ms,
       '/metrics KiB': r.metricsBytes / 1024,
@@ -91,6 +92,7 @@ async function main() {
       'threads start→end': `${r.threadsStart}→${r.threadsEnd}`,
       'processes max': r.processesMax,
       'RSS MiB start→end': `${round(r.rssStartMiB, 1)}→${round(r.rssEndMiB, 1)}`,
+      'PSS MiB end': r.pssEndMiB,
     })));
   }
 
@@ -121,6 +123,7 @@ async function main() {
         'healthy reported': `${r.healthyReported}/${r.healthyTotal}`,
         'CPU ms/s': r.cpuMsPerSecond,
         'RSS MiB': r.rssMiB,
+        'PSS MiB': r.pssMiB,
         threads: r.threads,
         'blocked threads': r.blockedThreads,
       })));

@@ -26,6 +26,7 @@ export interface HungResult {
   readonly processesMax: number;
   readonly rssStartMiB: number;
   readonly rssEndMiB: number;
+  readonly pssEndMiB: number;
 }
 
 export async function runHung(healthy: number, hung: number, o: { intervalMs: number; timeoutMs: number; cycles: number }): Promise<HungResult> {
@@ -86,6 +87,7 @@ export async function runHung(healthy: number, hung: number, o: { intervalMs: nu
         processesMax: Math.max(...samples.map((s) => s.pids.length)),
         rssStartMiB: samples[0]!.rssMiB,
         rssEndMiB: end.rssMiB,
+        pssEndMiB: end.pssMiB,
       };
     } finally {
       await prober.stop();

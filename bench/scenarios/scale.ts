@@ -21,6 +21,7 @@ export interface ScaleResult extends ScaleCase {
   readonly cpuMsPerCycle: number;
   readonly daemonCpuMsPerCycle: number;
   readonly rssMiB: number;
+  readonly pssMiB: number;
   readonly helperProcesses: number;
   readonly metricsP50Ms: number;
   readonly metricsP99Ms: number;
@@ -84,6 +85,7 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         cpuMsPerCycle: (s1.cpuMs - s0.cpuMs) / cycles,
         daemonCpuMsPerCycle: (own1 - own0) / cycles,
         rssMiB: s1.rssMiB,
+        pssMiB: s1.pssMiB,
         helperProcesses: s1.pids.length - 1,
         metricsP50Ms: median(lat),
         metricsP99Ms: quantile(lat, 0.99),
