@@ -21,7 +21,12 @@ import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { readMountTable } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
-import { healthValue, systemClock, type Clock } from './types.js';
+import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
+import { detectKubeSource } from './kube/detect.js';
+import type { Kube } from './kube/kube.js';
+import { pathKubeStatus } from './kube/status.js';
+import { registerKubeMetrics } from './metrics/kube-metrics.js';
+import { healthValue, systemClock, type Clock, type PathStatus } from './types.js';
 import { readVersion } from './version.js';
 
 export interface Deps {
@@ -53,7 +58,12 @@ async function resolveKubeletDir(dir: string): Promise<string> {
   }
 }
 
-export async function createCore(config: Config, deps: Deps): Promise<Core> {
+export interface CoreExtras {
+  /** What else is known about a verdict (Kubernetes mode: the mount pod's state). */
+  readonly fold?: VerdictFold;
+}
+
+export async function createCore(config: Config, deps: Deps, extras: CoreExtras = {}): Promise<Core> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const fs = deps.fs ?? nodeDiscoveryFs;
@@ -100,6 +110,7 @@ export async function createCore(config: Config, deps: Deps): Promise<Core> {
     publishGraceMs: config.publishGraceMs,
     onMountTableError: () => metrics.discoveryError('mountinfo'),
     onInconclusive: (reason) => metrics.inconclusive(reason),
+    ...(extras.fold ? { fold: extras.fold } : {}),
   });
   return {
     config,
@@ -118,7 +129,11 @@ export async function createCore(config: Config, deps: Deps): Promise<Core> {
   };
 }
 
-export function statusReport(core: Core, extra: Record<string, unknown>): Record<string, unknown> {
+export function statusReport(
+  core: Core,
+  extra: Record<string, unknown>,
+  perPath: (s: PathStatus) => Record<string, unknown> = () => ({}),
+): Record<string, unknown> {
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
   const stuckBySource = new Map(core.runner.stuck().map((s) => [s.key, s.since]));
   return {
@@ -147,6 +162,7 @@ export function statusReport(core: Core, extra: Record<string, unknown>): Record
         last_probe: iso(s.lastProbeAt),
         last_probe_ms: s.lastProbeMs === undefined ? null : Math.round(s.lastProbeMs * 1000) / 1000,
         source: s.source ?? null,
+        ...perPath(s),
       })),
   };
 }
@@ -159,7 +175,15 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
-  const core = await createCore(config, deps);
+  // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
+  const kubeSource = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
+  let kube: Kube | undefined;
+  if (kubeSource.kind !== 'off') {
+    // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
+    const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
+    kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
+  }
+  const core = await createCore(config, deps, kube ? { fold: createMountPodFold(kube.mountPodOf) } : {});
   const startedAt = new Date().toISOString();
   let initialScanDone = false;
   const scheduler: Scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
@@ -168,13 +192,31 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     if (added.length > 0) scheduler.trigger();
   });
   core.runner.onRelease(() => scheduler.trigger());
+  let kubeKick: NodeJS.Timeout | undefined;
+  if (kube) {
+    registerKubeMetrics({ registry: core.metrics.registry, tracker: core.tracker, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
+    core.tracker.onTransition((t) => kube.transition(t));
+    core.tracker.onRemove((v) => kube.pathRemoved(v));
+    // A mount pod that stops running changes verdicts: look again soon, at most once a second.
+    kube.onMountPodChange(() => {
+      kubeKick ??= setTimeout(() => {
+        kubeKick = undefined;
+        scheduler.trigger();
+      }, 1000).unref();
+    });
+  }
 
   const app = createApp({
     logger,
     version: core.version,
     isReady: () => initialScanDone && scheduler.isReady(),
     renderMetrics: (format) => renderMetrics(core.metrics.registry, format),
-    status: () => statusReport(core, { started_at: startedAt, ready: initialScanDone && scheduler.isReady() }),
+    status: () =>
+      statusReport(
+        core,
+        { started_at: startedAt, ready: initialScanDone && scheduler.isReady(), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
+        kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
+      ),
   });
   const server = http.createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
@@ -221,6 +263,12 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger.info('watching pods directory', { dir: core.layout.podsDir });
   };
 
+  if (kube) {
+    kube.start();
+    logger.info('kubernetes mode on', { source: kubeSource.kind === 'kubeconfig' ? kubeSource.path : kubeSource.kind, node: config.nodeName });
+  } else {
+    logger.info('kubernetes mode off', { why: kubeSource.kind === 'off' ? kubeSource.why : '' });
+  }
   await core.inventory.resync();
   initialScanDone = true;
   await ensureWatcher();
@@ -236,6 +284,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       stopping = true;
       scheduler.stop();
       clearInterval(resync);
+      if (kubeKick) clearTimeout(kubeKick);
+      kube?.stop();
       for (const t of dirty.values()) clearTimeout(t);
       server.close();
       server.closeAllConnections();

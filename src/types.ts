@@ -26,6 +26,7 @@ export const UNHEALTHY_STATES = [
   'permission_denied',
   'timeout',
   'error',
+  'mount_pod_not_running',
 ] as const;
 
 export type UnhealthyState = (typeof UNHEALTHY_STATES)[number];
@@ -59,3 +60,22 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The JuiceFS mount pod serving a path, as far as the Kubernetes API tells (Kubernetes mode only). */
+export interface MountPodState {
+  readonly namespace: string;
+  readonly name: string;
+  /** Pod phase, or `Deleted` once the pod is gone. */
+  readonly phase: string;
+  readonly running: boolean;
+  /** Why it is not running (container waiting/terminated reason), or ''. */
+  readonly why: string;
+}
+
+/** Who a path belongs to, from the Kubernetes API; fields are '' when unknown. */
+export interface PathOwner {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly pvc: string;
+  readonly mountPod?: MountPodState;
+}

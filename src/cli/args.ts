@@ -5,6 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import type { KubeMode } from '../kube/detect.js';
 import { parseDuration } from './duration.js';
 
 export interface Listen {
@@ -26,6 +27,8 @@ export interface Config {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
   readonly helperThreads: number;
+  readonly kube: KubeMode;
+  readonly kubeconfig: string | undefined;
 }
 
 export type ParseResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version' };
@@ -50,7 +53,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   'node-name': { env: 'NODE_NAME', def: '', help: 'node_name label value (default: $NODE_NAME, else the hostname)' },
   'log-level': { env: 'JFS_PROBER_LOG_LEVEL', def: 'info', help: `log level: ${LOG_LEVELS.join(', ')}` },
   'helper-threads': { env: 'JFS_PROBER_HELPER_THREADS', def: '128', help: 'threads per probe helper process (stuck probes + healthy concurrency)' },
+  kube: { env: 'JFS_PROBER_KUBE', def: 'auto', help: 'Kubernetes mode: auto (on with an in-cluster service account or --kubeconfig), on, off (serve only)' },
+  kubeconfig: { env: 'JFS_PROBER_KUBECONFIG', def: '', help: 'kubeconfig file to reach the API server with (default: in-cluster)' },
 };
+
+const KUBE_MODES: readonly KubeMode[] = ['auto', 'on', 'off'];
 
 export function usage(): string {
   const lines = [
@@ -141,6 +148,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new UsageError(`--helper-threads: "${threadsText}" must be a whole number from 4 to 1024`, 'helper-threads');
   }
 
+  const kube = (raw('kube').trim() || 'auto') as KubeMode;
+  if (!KUBE_MODES.includes(kube)) throw new UsageError(`--kube: "${kube}" is not one of ${KUBE_MODES.join(', ')}`, 'kube');
+  const kubeconfig = raw('kubeconfig').trim() || undefined;
+
   return {
     kind: 'run',
     config: {
@@ -157,6 +168,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       nodeName: raw('node-name').trim() || os.hostname(),
       logLevel,
       helperThreads,
+      kube,
+      kubeconfig,
     },
   };
 }

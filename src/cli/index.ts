@@ -75,6 +75,11 @@ async function run(argv: readonly string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    // Found while starting (an unusable kubeconfig): a usage error all the same.
+    process.stderr.write(`juicefs-path-prober: ${err.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
   process.stderr.write(`juicefs-path-prober: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

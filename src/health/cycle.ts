@@ -14,6 +14,7 @@ import type { MountEntry } from '../mounts/mountinfo.js';
 import type { MountTable } from '../mounts/mount-table.js';
 import type { ProbeRunner } from '../probe/probe-runner.js';
 import type { Clock, VolumePath } from '../types.js';
+import type { VerdictFold } from './mount-pod.js';
 import type { PathTracker } from './tracker.js';
 import { formatMs, probeVerdict, wrongTypeVerdict, type Verdict } from './verdict.js';
 
@@ -41,6 +42,8 @@ export interface CycleOptions {
   readonly publishGraceMs: number;
   readonly onMountTableError?: (err: unknown) => void;
   readonly onInconclusive?: (reason: 'device_mismatch' | 'helper_lost' | 'inspect_error') => void;
+  /** Adds what else is known about a verdict (the mount pod's state, in Kubernetes mode). */
+  readonly fold?: VerdictFold;
 }
 
 export type RunCycle = () => Promise<CycleReport>;
@@ -86,7 +89,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
 
     let recheck: number | undefined;
     const apply = (v: VolumePath, verdict: Verdict, probe?: { at: number; ms: number; source: string }) => {
-      const again = tracker.observe(v, verdict, asOf, probe);
+      const again = tracker.observe(v, opts.fold ? opts.fold(v, verdict) : verdict, asOf, probe);
       if (again !== undefined) recheck = Math.min(recheck ?? Infinity, again);
     };
 

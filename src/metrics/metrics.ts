@@ -206,7 +206,13 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registers,
   }).set({ version: opts.version, nodejs_version: process.version }, 1);
 
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters (promtool flags them); the per-type gauges beside them sum to the same.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
 
   return {
     registry,

@@ -23,7 +23,16 @@ test('defaults match the documented ones', (t) => {
     listen: { host: undefined, port: 9567 },
     nodeName: 'n1',
     logLevel: 'info',
+    kube: 'auto',
+    kubeconfig: undefined,
   });
+});
+
+test('--kube takes auto, on or off, from the flag or JFS_PROBER_KUBE; --kubeconfig from JFS_PROBER_KUBECONFIG', (t) => {
+  t.like(run(['--kube', 'off'], { JFS_PROBER_KUBE: 'on' }), { kube: 'off' });
+  t.like(run([], { JFS_PROBER_KUBE: 'on', JFS_PROBER_KUBECONFIG: '/etc/k' }), { kube: 'on', kubeconfig: '/etc/k' });
+  const err = t.throws(() => run(['--kube', 'yes']), { instanceOf: UsageError });
+  t.is((err as UsageError).flag, 'kube');
 });
 
 test('flags win over environment, environment over defaults', (t) => {

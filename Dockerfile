@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# juicefs-path-prober: build with dev dependencies, ship dist/ and production
+# dependencies only, on the current Node.js LTS. test/deploy/runtime-layer.test.ts
+# rebuilds the final stage's /app in a temp dir and runs the CLI from it.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY src ./src
+RUN npx tsc -p .
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="juicefs-path-prober" \
+      org.opencontainers.image.description="Node-side health prober for JuiceFS CSI volume paths, exported for Prometheus" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json ./
+# `kubectl exec <pod> -- juicefs-path-prober check` finds the CLI on PATH.
+RUN chmod 0755 dist/src/cli/index.js && ln -s /app/dist/src/cli/index.js /usr/local/bin/juicefs-path-prober
+# Root, with every capability dropped by the DaemonSet: measured, kubelet's pod
+# directories are root-owned 0750, and Kubernetes gives a non-root process no
+# capability (no ambient set) to read them otherwise. See README.
+USER 0:0
+EXPOSE 9567
+ENTRYPOINT ["node", "/app/dist/src/cli/index.js"]
+CMD ["serve"]

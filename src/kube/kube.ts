@@ -1,0 +1,261 @@
+// The Kubernetes side of the prober, behind one small interface: who a path
+// belongs to, which mount pod serves it, events on transitions, and whether
+// the cache is current. Nothing here is on the probe path: lookups read
+// memory, events are queued, and an unreachable API server only makes the
+// cache stale.
+
+import type { CoreV1Event, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
+import { describeMountPod } from '../health/mount-pod.js';
+import type { Transition } from '../health/tracker.js';
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../errors.js';
+import { healthValue, type MountPodState, type PathOwner, type VolumePath } from '../types.js';
+import type { KubeSource } from './detect.js';
+import { createEventRecorder, type EventRecorder, type EventResult, type EventSink, type EventWrite } from './event-recorder.js';
+import type { KubeClient } from './open.js';
+import { createPodCache, type PodCache } from './pod-cache.js';
+import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
+import { slimPod } from './slim.js';
+import type { EventType, PodRecord } from './types.js';
+
+export const COMPONENT = 'juicefs-path-prober';
+export const REASON_UNHEALTHY = 'VolumePathUnhealthy';
+export const REASON_RECOVERED = 'VolumePathRecovered';
+
+export interface KubeCounters {
+  readonly lists: number;
+  readonly watchFailures: number;
+  readonly claimErrors: number;
+  readonly events: ReadonlyMap<string, number>;
+}
+
+export interface Kube {
+  start(): void;
+  stop(): void;
+  owner(volume: VolumePath): PathOwner | undefined;
+  mountPodOf(volume: VolumePath): MountPodState | undefined;
+  /** Queues the event a state change calls for, if any. Returns at once. */
+  transition(t: Transition): void;
+  pathRemoved(volume: VolumePath): void;
+  isStale(): boolean;
+  counters(): KubeCounters;
+  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
+  onMountPodChange(listener: () => void): void;
+  status(): Record<string, unknown>;
+}
+
+export interface KubeOptions {
+  readonly client: KubeClient;
+  readonly source: Exclude<KubeSource, { kind: 'off' }>;
+  readonly nodeName: string;
+  readonly logger: Logger;
+  readonly delay?: (ms: number) => Promise<void>;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Server-side watch timeout; a watch is also abandoned client-side a minute after it. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+/** Events as the API takes them: created with POST, updated with a JSON merge PATCH. */
+export function podEventSink(client: KubeClient, nodeName: string): EventSink {
+  const body = (e: EventWrite): CoreV1Event => ({
+    metadata: { name: e.name, namespace: e.involved.namespace },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: e.involved.namespace, name: e.involved.name, uid: e.involved.uid },
+    type: e.type,
+    reason: e.reason,
+    message: e.message,
+    count: e.count,
+    firstTimestamp: e.firstTimestamp,
+    lastTimestamp: e.lastTimestamp,
+    source: { component: COMPONENT, host: nodeName },
+    reportingComponent: COMPONENT,
+    reportingInstance: nodeName,
+  });
+  return {
+    async create(e) {
+      await client.core.createNamespacedEvent({ namespace: e.involved.namespace, body: body(e) });
+    },
+    async update(e) {
+      const patch = { message: e.message, count: e.count, lastTimestamp: e.lastTimestamp.toISOString(), type: e.type };
+      await client.core.patchNamespacedEvent(
+        { name: e.name, namespace: e.involved.namespace, body: patch },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+  };
+}
+
+export function createKube(opts: KubeOptions): Kube {
+  const { client, logger, nodeName } = opts;
+  const fieldSelector = `spec.nodeName=${nodeName}`;
+  const timeoutSeconds = opts.watchTimeoutSeconds ?? 300;
+  const listeners: (() => void)[] = [];
+  const mountPodsChanged = () => {
+    for (const l of listeners) l();
+  };
+  let lists = 0;
+  let watchFailures = 0;
+  let claimErrors = 0;
+  let synced = false;
+  const events = new Map<string, number>();
+
+  const cache: PodCache = createPodCache({
+    claims: {
+      async volumeOf(namespace, claim) {
+        const pvc = await client.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace });
+        return pvc.spec?.volumeName ?? '';
+      },
+    },
+    onClaimError(err) {
+      claimErrors++;
+      logger.once(`kube-claim:${statusOf(err) ?? 'x'}`, 'warn', 'cannot read a PersistentVolumeClaim; its pods get no pvc label until it can be read', {
+        error: errorMessage(err),
+        status: statusOf(err) ?? null,
+      });
+    },
+  });
+
+  const recorder: EventRecorder = createEventRecorder({
+    sink: podEventSink(client, nodeName),
+    logger,
+    resolve(uid) {
+      const p = cache.get(uid);
+      return p ? { namespace: p.namespace, name: p.name, uid: p.uid } : undefined;
+    },
+    onResult(type: EventType, result: EventResult) {
+      const k = `${type}/${result}`;
+      events.set(k, (events.get(k) ?? 0) + 1);
+    },
+  });
+
+  const podWatch: ResourceWatch = createResourceWatch<V1Pod>({
+    name: 'pods',
+    source: {
+      async list(continueToken) {
+        const page: V1PodList = await client.core.listPodForAllNamespaces({
+          fieldSelector,
+          limit: 500,
+          ...(continueToken ? { _continue: continueToken } : {}),
+        });
+        return {
+          items: page.items,
+          resourceVersion: page.metadata?.resourceVersion ?? '',
+          ...(page.metadata?._continue ? { continueToken: page.metadata._continue } : {}),
+        };
+      },
+      async watch(resourceVersion, onLine, done) {
+        let timer: NodeJS.Timeout | undefined;
+        const controller = await client.watch.watch(
+          '/api/v1/pods',
+          { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+          (type, object) => onLine(type, object),
+          (err) => {
+            if (timer) clearTimeout(timer);
+            done(err);
+          },
+        );
+        // A connection that silently died would otherwise never end.
+        timer = setTimeout(() => controller.abort(), (timeoutSeconds + 60) * 1000).unref();
+        return { abort: () => controller.abort() };
+      },
+    },
+    onSync(items) {
+      const records = items.map(slimPod).filter((p): p is PodRecord => p !== undefined);
+      cache.sync(records);
+      lists++;
+      synced = true;
+      logger.info('kubernetes pod cache synced', { pods: records.length, mount_pods: cache.mountPods.size() });
+      recorder.poke();
+      mountPodsChanged();
+    },
+    onEvent(type, raw) {
+      const pod = slimPod(raw);
+      if (!pod) return;
+      if (type === 'DELETED') cache.remove(pod);
+      else cache.upsert(pod);
+      recorder.poke();
+      if (pod.mount) mountPodsChanged();
+    },
+    onFailure(err) {
+      watchFailures++;
+      logger.once('kube-watch', 'warn', 'the Kubernetes API cannot be reached; probing goes on, pod labels and events wait', {
+        error: errorMessage(err),
+        status: statusOf(err) ?? null,
+      });
+    },
+    onStaleChange(stale) {
+      if (!stale) {
+        logger.forget('kube-watch');
+        logger.info('kubernetes pod cache is current', {});
+      }
+    },
+    ...(opts.delay ? { delay: opts.delay } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  });
+
+  const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv);
+
+  return {
+    start: () => podWatch.start(),
+    stop() {
+      podWatch.stop();
+      recorder.stop();
+      cache.stop();
+    },
+    owner(v) {
+      const pod = cache.get(v.podUid);
+      const mountPod = mountPodOf(v);
+      if (!pod && !mountPod) return undefined;
+      return {
+        namespace: pod?.namespace ?? '',
+        pod: pod?.name ?? '',
+        pvc: cache.claimOf(v.podUid, v.pv, v.subpath?.volumeName),
+        ...(mountPod ? { mountPod } : {}),
+      };
+    },
+    mountPodOf,
+    transition(t) {
+      const to = healthValue(t.to);
+      const from = t.from === undefined ? undefined : healthValue(t.from);
+      const where = `volume ${t.volume.pv} at ${t.volume.path}`;
+      if (to === 0) {
+        const m = mountPodOf(t.volume);
+        const also = m?.running ? `; ${describeMountPod(m)}, but the mount point is abnormal` : '';
+        recorder.record({
+          podUid: t.volume.podUid,
+          subject: t.volume.path,
+          type: 'Warning',
+          reason: REASON_UNHEALTHY,
+          message: `${where}: ${t.to} (${t.detail}${also})`,
+        });
+      } else if (to === 1 && from === 0) {
+        recorder.record({
+          podUid: t.volume.podUid,
+          subject: t.volume.path,
+          type: 'Normal',
+          reason: REASON_RECOVERED,
+          message: `${where}: healthy again (was ${t.from})`,
+        });
+      }
+    },
+    pathRemoved(v) {
+      recorder.forget(v.podUid, v.path);
+    },
+    isStale: () => podWatch.isStale(),
+    counters: () => ({ lists, watchFailures, claimErrors, events }),
+    onMountPodChange: (l) => void listeners.push(l),
+    status() {
+      return {
+        source: opts.source.kind === 'kubeconfig' ? `kubeconfig ${opts.source.path}` : 'in-cluster',
+        server: client.server,
+        stale: podWatch.isStale(),
+        synced,
+        last_error: podWatch.lastError() ?? null,
+        resource_version: podWatch.resourceVersion(),
+        pods: cache.size(),
+        mount_pods: cache.mountPods.size(),
+        events: { queued: recorder.stats().queued, ...Object.fromEntries(events) },
+      };
+    },
+  };
+}

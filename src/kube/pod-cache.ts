@@ -1,0 +1,148 @@
+// The pods on this node, as records, and the PV each of their claims is bound
+// to. A bound claim's volume never changes, so each claim is read once (a GET,
+// no list or watch of claims or volumes), only for pods on this node.
+
+import type { PodRecord } from './types.js';
+import { createMountPodIndex, type MountPodIndex } from './mount-pods.js';
+
+export interface ClaimReader {
+  /** The PV name a claim is bound to, '' while unbound. */
+  volumeOf(namespace: string, claim: string): Promise<string>;
+}
+
+export interface PodCacheOptions {
+  readonly claims: ClaimReader;
+  /** A claim's binding was learned. */
+  readonly onChange?: () => void;
+  readonly onClaimError: (err: unknown) => void;
+  /** Retry for unbound or unreadable claims. */
+  readonly retryMs?: number;
+  readonly now?: () => number;
+}
+
+export interface PodCache {
+  readonly mountPods: MountPodIndex;
+  sync(pods: readonly PodRecord[]): void;
+  upsert(pod: PodRecord): void;
+  remove(pod: PodRecord): void;
+  get(uid: string): PodRecord | undefined;
+  /** The claim name through which a pod uses a PV (or a pod volume, for subPaths). */
+  claimOf(uid: string, pv: string, volumeName?: string): string;
+  size(): number;
+  stop(): void;
+}
+
+const CONCURRENCY = 4;
+
+export function createPodCache(opts: PodCacheOptions): PodCache {
+  const now = opts.now ?? Date.now;
+  const retryMs = opts.retryMs ?? 30_000;
+  const pods = new Map<string, PodRecord>();
+  const mountPods = createMountPodIndex();
+  // `<ns>/<claim>` → bound PV name; absent: not read yet; retryAt: failed or unbound.
+  const bound = new Map<string, string>();
+  const retryAt = new Map<string, number>();
+  const queued = new Set<string>();
+  const queue: string[] = [];
+  let running = 0;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const pump = () => {
+    while (!stopped && running < CONCURRENCY && queue.length > 0) {
+      const key = queue.shift()!;
+      running++;
+      const [ns, claim] = key.split('/') as [string, string];
+      opts.claims
+        .volumeOf(ns, claim)
+        .then(
+          (pv) => {
+            if (pv) {
+              bound.set(key, pv);
+              retryAt.delete(key);
+              opts.onChange?.();
+            } else {
+              retryAt.set(key, now() + retryMs);
+            }
+          },
+          (err: unknown) => {
+            retryAt.set(key, now() + retryMs);
+            opts.onClaimError(err);
+          },
+        )
+        .finally(() => {
+          running--;
+          queued.delete(key);
+          armRetry();
+          pump();
+        });
+    }
+  };
+
+  const want = (pod: PodRecord) => {
+    for (const claim of pod.claims.values()) {
+      const key = `${pod.namespace}/${claim}`;
+      if (bound.has(key) || queued.has(key)) continue;
+      const at = retryAt.get(key);
+      if (at !== undefined && at > now()) continue;
+      queued.add(key);
+      queue.push(key);
+    }
+    pump();
+  };
+
+  const armRetry = () => {
+    if (retryTimer || stopped || retryAt.size === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      for (const p of pods.values()) want(p);
+    }, retryMs).unref();
+  };
+
+  // Claims no pod on this node uses any more are forgotten.
+  const prune = () => {
+    const used = new Set<string>();
+    for (const p of pods.values()) for (const c of p.claims.values()) used.add(`${p.namespace}/${c}`);
+    for (const k of bound.keys()) if (!used.has(k)) bound.delete(k);
+    for (const k of retryAt.keys()) if (!used.has(k)) retryAt.delete(k);
+  };
+
+  const upsert = (pod: PodRecord) => {
+    pods.set(pod.uid, pod);
+    if (pod.mount) mountPods.upsert(pod);
+    else want(pod);
+  };
+
+  return {
+    mountPods,
+    sync(list) {
+      pods.clear();
+      for (const p of list) pods.set(p.uid, p);
+      mountPods.reset(list.filter((p) => p.mount));
+      prune();
+      for (const p of list) if (!p.mount) want(p);
+    },
+    upsert,
+    remove(pod) {
+      pods.delete(pod.uid);
+      if (pod.mount) mountPods.remove(pod);
+      else {
+        mountPods.forgetApp(pod.uid);
+        prune();
+      }
+    },
+    get: (uid) => pods.get(uid),
+    claimOf(uid, pv, volumeName) {
+      const pod = pods.get(uid);
+      if (!pod) return '';
+      if (volumeName && pod.claims.has(volumeName)) return pod.claims.get(volumeName)!;
+      for (const claim of pod.claims.values()) if (bound.get(`${pod.namespace}/${claim}`) === pv) return claim;
+      return '';
+    },
+    size: () => pods.size,
+    stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+    },
+  };
+}

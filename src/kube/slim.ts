@@ -1,0 +1,63 @@
+// From Kubernetes API objects (typed from a list, or raw JSON from a watch
+// stream: the same field names) to the records the prober keeps.
+
+import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { MountPodRecord, PodRecord } from './types.js';
+
+export const MOUNT_POD_LABEL = 'app.kubernetes.io/name';
+export const MOUNT_POD_LABEL_VALUE = 'juicefs-mount';
+
+/** The annotation key a mount pod gives a target path it serves: `juicefs-` and the path's SHA-256, cut to 63 characters. */
+export function referenceKey(target: string): string {
+  return `juicefs-${createHash('sha256').update(target).digest('hex')}`.slice(0, 63);
+}
+
+/** One annotation per target path, in every mount sharing mode (so a shared mount pod lists many). */
+export function isTargetAnnotation(key: string, value: string): boolean {
+  return key.startsWith('juicefs-') && key === referenceKey(value);
+}
+
+function mountState(pod: V1Pod): MountPodRecord {
+  const targets = Object.entries(pod.metadata?.annotations ?? {})
+    .filter(([k, v]) => isTargetAnnotation(k, v))
+    .map(([, v]) => v)
+    .sort();
+  const phase = pod.status?.phase ?? 'Unknown';
+  let why = '';
+  for (const c of pod.status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting;
+    const terminated = c.state?.terminated;
+    if (waiting) why ||= `container ${c.name} waiting: ${waiting.reason ?? 'unknown reason'}`;
+    else if (terminated) why ||= `container ${c.name} terminated: ${terminated.reason ?? `exit code ${terminated.exitCode}`}`;
+  }
+  const deleting = Boolean(pod.metadata?.deletionTimestamp);
+  if (deleting && !why) why = 'being deleted';
+  return { targets, running: phase === 'Running' && !why, why };
+}
+
+export function slimPod(pod: V1Pod): PodRecord | undefined {
+  const uid = pod.metadata?.uid;
+  const name = pod.metadata?.name;
+  if (!uid || !name) return undefined;
+  const claims = new Map<string, string>();
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName) claims.set(v.name, v.persistentVolumeClaim.claimName);
+  }
+  const isMount = pod.metadata?.labels?.[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
+  return {
+    uid,
+    namespace: pod.metadata?.namespace ?? '',
+    name,
+    phase: pod.status?.phase ?? 'Unknown',
+    deleting: Boolean(pod.metadata?.deletionTimestamp),
+    claims,
+    ...(isMount ? { mount: mountState(pod) } : {}),
+  };
+}
+
+/** `<uid>/<pv>` of a kubelet CSI target path, however the kubelet root is spelled. */
+export function targetKey(path: string): string | undefined {
+  const m = /\/pods\/([^/]+)\/volumes\/kubernetes\.io~csi\/([^/]+)\/mount\/?$/.exec(path);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}

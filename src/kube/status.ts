@@ -1,0 +1,15 @@
+// The Kubernetes part of a path's /status entry.
+
+import type { PathOwner, PathStatus } from '../types.js';
+
+export function pathKubeStatus(s: PathStatus, owner: PathOwner | undefined): Record<string, unknown> {
+  const m = owner?.mountPod;
+  return {
+    namespace: owner?.namespace || null,
+    pod: owner?.pod || null,
+    pvc: owner?.pvc || null,
+    mount_pod: m ? { namespace: m.namespace, name: m.name, phase: m.phase, running: m.running, why: m.why || null } : null,
+    // The case upstream documents and never checks: the mount pod runs, its mount point does not work.
+    ...(m?.running && s.state !== 'healthy' && s.state !== 'pending' ? { mount_pod_running_but_path_broken: true } : {}),
+  };
+}

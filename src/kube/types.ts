@@ -1,0 +1,23 @@
+// What the prober keeps of the Kubernetes objects it watches: small, plain,
+// and free of the API types, which stay in slim.ts.
+
+export interface PodRecord {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly phase: string;
+  readonly deleting: boolean;
+  /** Pod volume name → PersistentVolumeClaim name. */
+  readonly claims: ReadonlyMap<string, string>;
+  /** Set for JuiceFS mount pods: the target paths they serve, and what the mount pod's state is. */
+  readonly mount?: MountPodRecord;
+}
+
+export interface MountPodRecord {
+  readonly targets: readonly string[];
+  readonly running: boolean;
+  /** A waiting or terminated container's reason, when not running. */
+  readonly why: string;
+}
+
+export type EventType = 'Warning' | 'Normal';

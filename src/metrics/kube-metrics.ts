@@ -1,0 +1,101 @@
+// Kubernetes-mode series, on the daemon's Registry: who each probed path
+// belongs to (for alert joins), whether the pod cache is current, and what the
+// API traffic did. Read at scrape time from memory, like the path series.
+
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PathTracker } from '../health/tracker.js';
+import type { PathOwner, VolumePath } from '../types.js';
+
+export interface KubeMetricsSources {
+  readonly registry: Registry;
+  readonly tracker: PathTracker;
+  readonly owner: (v: VolumePath) => PathOwner | undefined;
+  readonly stale: () => boolean;
+  readonly counters: () => {
+    readonly lists: number;
+    readonly watchFailures: number;
+    readonly claimErrors: number;
+    readonly events: ReadonlyMap<string, number>;
+  };
+}
+
+export const INFO_LABELS = ['volume_id', 'volume_path', 'pod_uid', 'namespace', 'pod', 'pvc', 'pv', 'mount_pod'] as const;
+
+/** A counter that mirrors a running total kept elsewhere. */
+function follow(c: Counter<string>, seen: Map<string, number>, key: string, labels: Record<string, string>, total: number): void {
+  const before = seen.get(key) ?? 0;
+  if (total > before) c.inc(labels, total - before);
+  seen.set(key, total);
+}
+
+export function registerKubeMetrics(src: KubeMetricsSources): void {
+  const registers = [src.registry];
+  new Gauge({
+    name: 'juicefs_volume_path_info',
+    help: 'Who a probed JuiceFS path belongs to, from the Kubernetes API (labels empty when unknown); always 1. Join on volume_id, volume_path, pod_uid.',
+    labelNames: INFO_LABELS,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of src.tracker.list()) {
+        const o = src.owner(s.volume);
+        this.set(
+          {
+            volume_id: s.volume.volumeId,
+            volume_path: s.volume.path,
+            pod_uid: s.volume.podUid,
+            namespace: o?.namespace ?? '',
+            pod: o?.pod ?? '',
+            pvc: o?.pvc ?? '',
+            pv: s.volume.pv,
+            mount_pod: o?.mountPod && o.mountPod.phase !== 'Deleted' ? o.mountPod.name : '',
+          },
+          1,
+        );
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'juicefs_path_prober_kube_cache_stale',
+    help: '1 while the pod cache may be out of date (before the first list, or the API server cannot be reached), else 0.',
+    registers,
+    collect() {
+      this.set(src.stale() ? 1 : 0);
+    },
+  });
+
+  const seen = new Map<string, number>();
+  new Counter({
+    name: 'juicefs_path_prober_kube_lists_total',
+    help: 'Full lists of the pods on this node (at start, and after a 410 Gone or an unrecoverable watch).',
+    registers,
+    collect() {
+      follow(this, seen, 'lists', {}, src.counters().lists);
+    },
+  });
+  new Counter({
+    name: 'juicefs_path_prober_kube_api_errors_total',
+    help: 'Failed Kubernetes API requests, by what they were for: watch (pod list or watch), claim (PersistentVolumeClaim read).',
+    labelNames: ['request'],
+    registers,
+    collect() {
+      const c = src.counters();
+      follow(this, seen, 'watch', { request: 'watch' }, c.watchFailures);
+      follow(this, seen, 'claim', { request: 'claim' }, c.claimErrors);
+    },
+  });
+  new Counter({
+    name: 'juicefs_path_prober_kube_events_total',
+    help: 'Events on application pods, by type (Warning, Normal) and result: created, updated (count raised), failed, dropped (queue full, or the pod never appeared).',
+    labelNames: ['type', 'result'],
+    registers,
+    collect() {
+      for (const type of ['Warning', 'Normal']) for (const result of ['created', 'updated', 'failed', 'dropped']) this.inc({ type, result }, 0);
+      for (const [k, total] of src.counters().events) {
+        const [type = '', result = ''] = k.split('/');
+        follow(this, seen, `ev:${k}`, { type, result }, total);
+      }
+    },
+  });
+}

@@ -1,0 +1,353 @@
+// Kubernetes mode end to end: the real daemon, real FUSE mounts, and an HTTP
+// server speaking the API's list/watch protocol on 127.0.0.1.
+
+import test from 'ava';
+import path from 'node:path';
+import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
+import { mountTest } from './fixtures/guard.js';
+import { appPod, mountPod, startFakeApiServer, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
+
+const NODE = 'test-node';
+const trees: KubeletTree[] = [];
+const apis: FakeApiServer[] = [];
+const daemons: DaemonProcess[] = [];
+test.after.always(async () => {
+  for (const d of daemons) await d.stop('SIGKILL');
+  for (const a of apis) await a.close();
+  cleanupAll();
+  for (const t of trees) t.remove();
+});
+
+function tree(name: string): KubeletTree {
+  const t = createKubeletTree(name);
+  trees.push(t);
+  return t;
+}
+async function api(): Promise<FakeApiServer> {
+  const a = await startFakeApiServer();
+  apis.push(a);
+  return a;
+}
+async function daemon(k: KubeletTree, a: FakeApiServer, extra: string[] = []): Promise<DaemonProcess> {
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, ...FAST_FLAGS, ...extra], { JFS_PROBER_KUBE: 'auto' });
+  daemons.push(d);
+  return d;
+}
+
+/** A JuiceFS-like client where a mount pod mounts it, its `<pv>` subdir bound to the pod's target path. */
+async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {
+  const fuse = await startFuse(path.join(k.root, 'jfs', pv));
+  const vol = k.publish(uid, pv);
+  bindMount(path.join(fuse.mnt, pv), vol.mountPath);
+  return { fuse, mountPath: vol.mountPath };
+}
+
+type Series = { labels: Record<string, string>; value: number };
+/** Every sample of `name` in a text exposition, labels parsed exactly. */
+function series(text: string, name: string): Series[] {
+  const out: Series[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{')) continue;
+    const close = line.lastIndexOf('}');
+    const labels: Record<string, string> = {};
+    for (const m of line.slice(name.length + 1, close).matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!;
+    out.push({ labels, value: Number(line.slice(close + 2)) });
+  }
+  return out;
+}
+function info(text: string, volumePath: string): Record<string, string> | undefined {
+  return series(text, 'juicefs_volume_path_info').find((s) => s.labels.volume_path === volumePath)?.labels;
+}
+function scalar(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + ' ')) return Number(line.slice(name.length + 1));
+  }
+  return series(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+type KubeStatus = { stale: boolean; synced: boolean; pods: number; resource_version: string; last_error: string | null };
+type KubePath = StatusPath & { kube?: { namespace: string | null; pod: string | null; pvc: string | null; mount_pod: null | { name: string; running: boolean; phase: string }; mount_pod_running_but_path_broken?: boolean } };
+const kubeOf = (s: Status) => (s as unknown as { kube: KubeStatus }).kube;
+const kpath = (s: Status, p: string) => byPath(s, p) as KubePath | undefined;
+
+async function cycles(d: DaemonProcess, n: number): Promise<void> {
+  const count = async () => scalar(await d.metrics(), 'juicefs_path_prober_cycle_duration_seconds_count') ?? 0;
+  const start = await count();
+  await until(`${n} more probe cycles`, async () => (await count()) >= start + n);
+}
+
+const eventsFor = (a: FakeApiServer, uid: string): RecordedRequest[] =>
+  a.events.filter((e) => (e.body.involvedObject as Json | undefined)?.uid === uid);
+
+mountTest('info labels name the pod, claim and mount pod of a path, for a pod that exists, appears later, and is deleted', async (t) => {
+  const k = tree('kube-info');
+  const a = await api();
+  const uidA = newPodUid();
+  const uidB = newPodUid();
+  const va = await publishFuse(k, uidA, 'pv-a');
+  const vb = await publishFuse(k, uidB, 'pv-b');
+  a.putPod(appPod({ uid: uidA, name: 'web-0', node: NODE, claims: { data: 'data-web-0', scratch: 'unrelated' } }));
+  a.putPod(appPod({ uid: newPodUid(), name: 'elsewhere', node: 'other-node', claims: { data: 'data-web-0' } }));
+  a.putPod(mountPod({ uid: newPodUid(), name: 'juicefs-test-node-pv-a-abcdef', node: NODE, targets: [`/var/lib/kubelet/pods/${uidA}/volumes/kubernetes.io~csi/pv-a/mount`] }));
+  a.setClaim('default', 'data-web-0', 'pv-a');
+  a.setClaim('default', 'unrelated', 'pv-zzz');
+  a.setClaim('default', 'data-web-1', 'pv-b');
+  const d = await daemon(k, a);
+
+  const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, namespace: 'default', pod: 'web-0', pvc: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
+  const text = await until('labels of the existing pod', async () => {
+    const text = await d.metrics();
+    return info(text, va.mountPath)?.pvc === 'data-web-0' ? text : undefined;
+  });
+  t.deepEqual(info(text, va.mountPath), wantA);
+  t.log(`info: ${series(text, 'juicefs_volume_path_info').map((s) => JSON.stringify(s.labels)).join('\n      ')}`);
+  // A path probed before its pod is known still has its series, with empty labels: the join never loses a path.
+  t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', namespace: '', pod: '', pvc: '', mount_pod: '' });
+  t.is(kubeOf(await d.status()).pods, 2, 'only pods of this node are cached (field selector)');
+  t.true(a.requests.some((r) => r.kind === 'list' && r.query.fieldSelector === `spec.nodeName=${NODE}`));
+  t.true(a.requests.some((r) => r.kind === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}` && r.query.allowWatchBookmarks === 'true'));
+
+  a.putPod(appPod({ uid: uidB, name: 'web-1', node: NODE, claims: { data: 'data-web-1' } }));
+  await until('labels of the pod that appeared', async () => info(await d.metrics(), vb.mountPath)?.pvc === 'data-web-1');
+  t.like(info(await d.metrics(), vb.mountPath), { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: '' });
+  const s = await d.status();
+  t.like(kpath(s, vb.mountPath)!.kube, { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: null });
+
+  // The pod is deleted in the API before kubelet has torn it down: its labels go empty, the series stays with the path.
+  a.deletePod(uidA);
+  await until('labels of the deleted pod cleared', async () => info(await d.metrics(), va.mountPath)?.pod === '');
+  t.like(info(await d.metrics(), va.mountPath), { namespace: '', pod: '', pvc: '' });
+  // kubelet's teardown: the series goes with the path.
+  unmount(va.mountPath);
+  k.removePod(uidA);
+  await until('series removed with the path', async () => info(await d.metrics(), va.mountPath) === undefined);
+  t.truthy(info(await d.metrics(), vb.mountPath));
+});
+
+mountTest('a dead mount whose mount pod is not Running is mount_pod_not_running; one whose mount pod runs keeps its reason, marked', async (t) => {
+  const k = tree('kube-mountpod');
+  const a = await api();
+  const uid = newPodUid();
+  const run = await publishFuse(k, uid, 'pv-run');
+  const down = await publishFuse(k, uid, 'pv-down');
+  a.putPod(appPod({ uid, name: 'db-0', namespace: 'prod', node: NODE, claims: { data: 'data-db-0', logs: 'logs-db-0' } }));
+  a.setClaim('prod', 'data-db-0', 'pv-run');
+  a.setClaim('prod', 'logs-db-0', 'pv-down');
+  const mpRun = { uid: newPodUid(), name: 'juicefs-test-node-pv-run-aaaaaa', node: NODE, targets: [run.mountPath] };
+  const mpDown = { uid: newPodUid(), name: 'juicefs-test-node-pv-down-bbbbbb', node: NODE, targets: [down.mountPath] };
+  a.putPod(mountPod(mpRun));
+  a.putPod(mountPod(mpDown));
+  const d = await daemon(k, a);
+  await d.waitFor((s) => kpath(s, run.mountPath)?.kube?.mount_pod?.running === true && kpath(s, down.mountPath)?.kube?.mount_pod?.running === true && byPath(s, down.mountPath)?.state === 'healthy', 20_000, 'both healthy, mount pods running');
+
+  a.putPod(mountPod({ ...mpDown, waiting: 'CrashLoopBackOff' }));
+  await d.waitFor((s) => kpath(s, down.mountPath)?.kube?.mount_pod?.running === false, 20_000, 'the mount pod seen crashing');
+  t.is(byPath(await d.status(), down.mountPath)!.state, 'healthy', 'a crashing mount pod alone does not fail a working mount');
+  await run.fuse.kill();
+  await down.fuse.kill();
+
+  const s = await d.waitFor(
+    (s) => byPath(s, run.mountPath)?.state === 'disconnected' && byPath(s, down.mountPath)?.state === 'mount_pod_not_running',
+    20_000,
+    'both verdicts',
+  );
+  const pRun = kpath(s, run.mountPath)!;
+  const pDown = kpath(s, down.mountPath)!;
+  t.true(pRun.kube!.mount_pod_running_but_path_broken);
+  t.regex(pRun.detail, /^ENOTCONN/);
+  t.regex(pDown.detail, /^mount pod kube-system\/juicefs-test-node-pv-down-bbbbbb is not running \(Running, container jfs-mount waiting: CrashLoopBackOff\); ENOTCONN/);
+  t.is(pDown.health, 0);
+  t.falsy(pDown.kube!.mount_pod_running_but_path_broken);
+
+  const text = await d.metrics();
+  t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: down.mountPath, state: 'mount_pod_not_running' }), 1);
+  t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: down.mountPath }), 0);
+  t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: run.mountPath, state: 'disconnected' }), 1);
+
+  const warnings = await until('both warnings', async () => {
+    const w = eventsFor(a, uid).filter((e) => e.body.reason === 'VolumePathUnhealthy');
+    return w.length >= 2 ? w : undefined;
+  });
+  const msg = (pv: string) => warnings.find((e) => String(e.body.message).includes(`volume ${pv} `))?.body.message as string;
+  t.is(msg('pv-run'), `volume pv-run at ${run.mountPath}: disconnected (ENOTCONN: Transport endpoint is not connected; mount pod kube-system/${mpRun.name} is Running, but the mount point is abnormal)`);
+  t.regex(msg('pv-down'), /: mount_pod_not_running \(mount pod kube-system\/juicefs-test-node-pv-down-bbbbbb is not running/);
+  t.log(`Warning: ${JSON.stringify(warnings[0]!.body)}`);
+});
+
+mountTest('one Warning on the transition and one Normal on recovery across many cycles; a repeat raises the count', async (t) => {
+  const k = tree('kube-events');
+  const a = await api();
+  const uid = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-e');
+  a.putPod(appPod({ uid, name: 'worker-7', namespace: 'batch', node: NODE, claims: { data: 'data-worker-7' } }));
+  a.setClaim('batch', 'data-worker-7', 'pv-e');
+  const d = await daemon(k, a);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy' && kubeOf(s).synced, 20_000, 'healthy, cache synced');
+
+  await v.fuse.setMode('eio');
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'io_error', 20_000, 'io_error');
+  await cycles(d, 10);
+  await v.fuse.setMode('healthy');
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'healthy again');
+  await cycles(d, 10);
+  await until('the Normal event', async () => eventsFor(a, uid).some((e) => e.body.reason === 'VolumePathRecovered'));
+
+  const sent = eventsFor(a, uid);
+  t.deepEqual(
+    sent.map((e) => [e.method, e.body.type, e.body.reason, e.status]),
+    [
+      ['POST', 'Warning', 'VolumePathUnhealthy', 201],
+      ['POST', 'Normal', 'VolumePathRecovered', 201],
+    ],
+  );
+  const [warning, normal] = sent as [RecordedRequest, RecordedRequest];
+  t.like(warning.body, {
+    metadata: { namespace: 'batch' },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'batch', name: 'worker-7', uid },
+    message: `volume pv-e at ${v.mountPath}: io_error (EIO: Input/output error)`,
+    count: 1,
+    source: { component: 'juicefs-path-prober', host: NODE },
+    reportingComponent: 'juicefs-path-prober',
+    reportingInstance: NODE,
+  });
+  t.regex(String(warning.body.metadata.name), /^worker-7\.[0-9a-f]{16}$/);
+  t.is(normal.body.message, `volume pv-e at ${v.mountPath}: healthy again (was io_error)`);
+  t.log(`Warning: ${JSON.stringify(warning.body)}`);
+  t.log(`Normal: ${JSON.stringify(normal.body)}`);
+
+  // The same condition again: the same event object, count 2, not a new event.
+  await v.fuse.setMode('eio');
+  const patch = await until('the repeat', async () => a.events.find((e) => e.method === 'PATCH'));
+  t.is(patch.path, `/api/v1/namespaces/batch/events/${warning.body.metadata.name}`);
+  t.like(patch.body, { count: 2, type: 'Warning', contentType: 'application/merge-patch+json' });
+  t.is(patch.status, 200);
+  t.log(`PATCH: ${JSON.stringify(patch.body)}`);
+  t.is(eventsFor(a, uid).filter((e) => e.method === 'POST' && e.body.type === 'Warning').length, 1);
+  const text = await d.metrics();
+  t.is(scalar(text, 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'created' }), 1);
+  t.is(scalar(text, 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'updated' }), 1);
+  t.is(scalar(text, 'juicefs_path_prober_kube_events_total', { type: 'Normal', result: 'created' }), 1);
+});
+
+mountTest('with the API server down probing and /metrics go on, the cache says stale, and it is rebuilt when the server is back', async (t) => {
+  const k = tree('kube-down');
+  const a = await api();
+  const uidA = newPodUid();
+  const uidB = newPodUid();
+  const va = await publishFuse(k, uidA, 'pv-a');
+  const vb = await publishFuse(k, uidB, 'pv-b');
+  a.putPod(appPod({ uid: uidA, name: 'api-0', node: NODE, claims: { data: 'data-api-0' } }));
+  a.setClaim('default', 'data-api-0', 'pv-a');
+  a.setClaim('default', 'data-api-1', 'pv-b');
+  const d = await daemon(k, a);
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'api-0');
+  t.is(scalar(await d.metrics(), 'juicefs_path_prober_kube_cache_stale'), 0);
+
+  await a.down();
+  const s = await d.waitFor((s) => kubeOf(s).stale, 20_000, 'stale');
+  t.truthy(kubeOf(s).last_error);
+  t.is(scalar(await d.metrics(), 'juicefs_path_prober_kube_cache_stale'), 1);
+  // Probing goes on: a mount that breaks now is found as fast as ever, and the scrape answers.
+  await va.fuse.setMode('eio');
+  await d.waitFor((s) => byPath(s, va.mountPath)?.state === 'io_error', 10_000, 'io_error while the API is down');
+  t.is(scalar(await d.metrics(), 'juicefs_volume_path_health', { volume_path: va.mountPath }), 0);
+  t.is(info(await d.metrics(), va.mountPath)?.pod, 'api-0', 'the last known labels are kept while stale');
+  await until('the failed event counted', async () => (scalar(await d.metrics(), 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'failed' }) ?? 0) >= 1);
+
+  // The world moves on while the prober cannot see it; the server forgets the history.
+  a.putPod(appPod({ uid: uidB, name: 'api-1', node: NODE, claims: { data: 'data-api-1' } }));
+  a.compact();
+  await a.up();
+  await d.waitFor((s) => !kubeOf(s).stale, 30_000, 'current again');
+  await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod === 'api-1');
+  const text = await d.metrics();
+  t.is(scalar(text, 'juicefs_path_prober_kube_cache_stale'), 0);
+  t.true(scalar(text, 'juicefs_path_prober_kube_lists_total')! >= 2, 'relisted');
+  t.true(scalar(text, 'juicefs_path_prober_kube_api_errors_total', { request: 'watch' })! >= 1);
+  t.is(d.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('the Kubernetes API cannot be reached')).length, 1, 'logged once');
+  t.is(d.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('cannot send Kubernetes events')).length, 1, 'logged once');
+});
+
+mountTest('a watch resumed from a compacted version gets 410 Gone and relists; bookmarks move the resume point', async (t) => {
+  const k = tree('kube-410');
+  const a = await api();
+  const uidA = newPodUid();
+  const uidB = newPodUid();
+  const va = await publishFuse(k, uidA, 'pv-a');
+  const vb = await publishFuse(k, uidB, 'pv-b');
+  a.putPod(appPod({ uid: uidA, name: 'cache-0', node: NODE, claims: { data: 'data-cache-0' } }));
+  a.setClaim('default', 'data-cache-0', 'pv-a');
+  a.setClaim('default', 'data-cache-1', 'pv-b');
+  const d = await daemon(k, a);
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'cache-0');
+  await until('a watch open', async () => a.openWatches() === 1);
+
+  const bookmark = a.bookmark();
+  await d.waitFor((s) => kubeOf(s).resource_version === bookmark, 10_000, 'the bookmark taken');
+  await until('the resumed watch', async () => {
+    a.dropWatches();
+    await new Promise((r) => setTimeout(r, 200));
+    return a.requests.some((r) => r.kind === 'watch' && r.query.resourceVersion === bookmark);
+  });
+
+  const lists = a.requests.filter((r) => r.kind === 'list').length;
+  // Drop the watch and, before it can resume, change and compact: the change is only in a new list.
+  a.dropWatches();
+  a.putPod(appPod({ uid: uidB, name: 'cache-1', node: NODE, claims: { data: 'data-cache-1' } }));
+  a.compact();
+  await until('the missed pod', async () => info(await d.metrics(), vb.mountPath)?.pod === 'cache-1');
+  t.is(a.requests.filter((r) => r.kind === 'list').length, lists + 1, 'one relist');
+  t.true(scalar(await d.metrics(), 'juicefs_path_prober_kube_lists_total')! >= 2);
+  t.false(kubeOf(await d.status()).stale);
+  t.is(info(await d.metrics(), va.mountPath)?.pod, 'cache-0');
+});
+
+mountTest('an API server that never answers event requests delays neither probing nor /metrics', async (t) => {
+  const k = tree('kube-slow');
+  const a = await api();
+  const uid = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-s');
+  a.putPod(appPod({ uid, name: 'slow-0', node: NODE }));
+  const d = await daemon(k, a);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy' && kubeOf(s).synced, 20_000, 'healthy, synced');
+  a.hangEvents = true;
+  for (const mode of ['eio', 'healthy', 'estale', 'healthy'] as const) {
+    await v.fuse.setMode(mode);
+    const want = mode === 'eio' ? 'io_error' : mode === 'estale' ? 'stale' : 'healthy';
+    await d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 10_000, want);
+    t.truthy(await d.metrics());
+  }
+  const status = (await d.status()) as unknown as { kube: { events: { queued: number } } };
+  t.true(status.kube.events.queued >= 1, 'events wait in the queue, off the probe path');
+});
+
+test('without in-cluster config or --kubeconfig the daemon runs as before, with no Kubernetes series', async (t) => {
+  const k = createKubeletTree('kube-auto-off');
+  t.teardown(() => k.remove());
+  const env = { JFS_PROBER_KUBE: 'auto', KUBERNETES_SERVICE_HOST: '', KUBERNETES_SERVICE_PORT: '' };
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS], env);
+  t.teardown(() => d.stop('SIGKILL'));
+  const s = (await d.waitFor((s) => s.ready, 10_000, 'ready')) as unknown as { kube: { mode: string; why: string } };
+  t.deepEqual(s.kube, { mode: 'off', why: 'no in-cluster service account and no --kubeconfig' });
+  const text = await d.metrics();
+  t.false(text.includes('juicefs_volume_path_info'));
+  t.false(text.includes('juicefs_path_prober_kube_'));
+});
+

@@ -1,0 +1,263 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DaemonSet } from 'kubernetes-models/apps/v1';
+import { Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { FLAGS, parseCommandLine } from '../../src/cli/args.js';
+import { kustomization, manifestObjects, MANIFESTS, objectOf, ROOT, ruleGroups, type K8sObject } from './repo.js';
+
+// Only the fields the assertions read; the schema check covers the rest.
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  ports: { name: string; containerPort: number }[];
+  livenessProbe: { httpGet: { path: string; port: string | number } };
+  readinessProbe: { httpGet: { path: string; port: string | number } };
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  securityContext: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
+}
+interface PodSpec {
+  serviceAccountName: string;
+  priorityClassName: string;
+  terminationGracePeriodSeconds: number;
+  tolerations: { operator?: string; key?: string; effect?: string }[];
+  securityContext: Record<string, unknown> & { seccompProfile?: { type: string } };
+  containers: Container[];
+  volumes: { name: string; hostPath?: { path: string; type?: string } }[];
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+}
+interface DaemonSetShape extends K8sObject {
+  spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+}
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/Service': Service,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'apps/v1/DaemonSet': DaemonSet,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+};
+const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding']);
+const NAME_LABEL = { 'app.kubernetes.io/name': 'juicefs-csi-driver' };
+const OWN_LABELS = { ...NAME_LABEL, 'app.kubernetes.io/component': 'path-prober' };
+
+function validate(obj: K8sObject): void {
+  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
+  new Model(structuredClone(obj) as never).validate();
+}
+
+const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+const daemonSet = () => objectOf<DaemonSetShape>('DaemonSet');
+const pod = () => daemonSet().spec.template.spec;
+const container = () => pod().containers[0]!;
+
+test('the kustomization lists every manifest file once, and the kinds an install needs', (t) => {
+  const k = kustomization();
+  const files = fs.readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  t.deepEqual([...k.resources].sort(), files.sort());
+  t.is(new Set(k.resources).size, k.resources.length);
+  const kinds = manifestObjects().map(({ obj }) => obj.kind).sort();
+  t.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'PodMonitor', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+});
+
+test('every manifest validates against the Kubernetes (and Prometheus Operator) schema', (t) => {
+  for (const { file, obj } of manifestObjects()) t.notThrows(() => validate(obj), `${file}: ${obj.kind}`);
+});
+
+test('the schema check rejects a malformed object (it is not vacuous)', (t) => {
+  const broken = structuredClone(daemonSet());
+  (broken.spec.template.spec.containers[0]!.ports[0] as { containerPort: unknown }).containerPort = 'metrics';
+  t.throws(() => validate(broken), { message: /containerPort must be integer/ });
+  const noSelector = structuredClone(objectOf('PodMonitor')) as K8sObject & { spec: Record<string, unknown> };
+  delete noSelector.spec.selector;
+  t.throws(() => validate(noSelector), { message: /selector/ });
+});
+
+test('namespaced objects live in the kustomization namespace, kube-system; all carry our labels', (t) => {
+  const ns = kustomization().namespace;
+  t.is(ns, 'kube-system');
+  for (const { obj } of manifestObjects()) {
+    if (CLUSTER_SCOPED.has(obj.kind)) t.is(obj.metadata.namespace, undefined, obj.kind);
+    else t.is(obj.metadata.namespace, ns, obj.kind);
+    t.like(obj.metadata.labels ?? {}, OWN_LABELS, `${obj.kind} labels`);
+  }
+  const binding = objectOf('ClusterRoleBinding') as K8sObject & { subjects: { kind: string; name: string; namespace: string }[]; roleRef: { name: string } };
+  t.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: objectOf('ServiceAccount').metadata.name, namespace: ns }]);
+  t.is(binding.roleRef.name, objectOf('ClusterRole').metadata.name);
+  t.is(pod().serviceAccountName, objectOf('ServiceAccount').metadata.name);
+});
+
+test('the ClusterRole grants exactly pods read, claims get, events create/patch', (t) => {
+  const role = objectOf('ClusterRole') as K8sObject & { rules: unknown[] };
+  t.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  ]);
+});
+
+test('the DaemonSet runs least-privileged: no capabilities, no escalation, read-only root, RuntimeDefault seccomp', (t) => {
+  const p = pod();
+  const sc = container().securityContext;
+  t.is(sc.privileged, false);
+  t.is(sc.allowPrivilegeEscalation, false);
+  t.is(sc.readOnlyRootFilesystem, true);
+  t.deepEqual(sc.capabilities, { drop: ['ALL'] }, 'drops ALL and adds none (measured: none needed)');
+  t.is(p.securityContext.seccompProfile?.type, 'RuntimeDefault');
+  // uid 0 is the measured need: kubelet's directories are root-owned, mode 0750.
+  t.is(p.securityContext.runAsUser, 0);
+  t.falsy(p.hostNetwork);
+  t.falsy(p.hostPID);
+  t.falsy(p.hostIPC);
+  t.is(p.containers.length, 1);
+});
+
+test('the kubelet directory is a read-only hostPath at the same path with HostToContainer propagation', (t) => {
+  const p = pod();
+  const mounts = container().volumeMounts;
+  t.is(mounts.length, 1);
+  const m = mounts[0]!;
+  const vol = p.volumes.find((v) => v.name === m.name);
+  t.is(vol?.hostPath?.path, '/var/lib/kubelet');
+  t.is(vol?.hostPath?.path, m.mountPath as string | undefined, 'same path inside, so the mount table names the paths kubelet uses');
+  t.is(m.readOnly, true);
+  t.is(m.mountPropagation, 'HostToContainer');
+  t.is(p.volumes.length, 1);
+});
+
+test('the DaemonSet reaches every node, is node-critical, and has health probes, resources and a grace period', (t) => {
+  const p = pod();
+  t.deepEqual(p.tolerations, [{ operator: 'Exists' }], 'tolerates every taint');
+  t.is(p.priorityClassName, 'system-node-critical');
+  t.true(p.terminationGracePeriodSeconds >= 5, 'the daemon stops within 2 s of SIGTERM');
+  const c = container();
+  t.is(c.livenessProbe.httpGet.path, '/healthz');
+  t.is(c.readinessProbe.httpGet.path, '/readyz');
+  t.is(c.livenessProbe.httpGet.port, 'metrics');
+  t.is(c.readinessProbe.httpGet.port, 'metrics');
+  for (const r of ['cpu', 'memory']) {
+    t.truthy(c.resources.requests[r], `requests.${r}`);
+  }
+  t.truthy(c.resources.limits.memory);
+  t.deepEqual(c.env.find((e) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+});
+
+test('every flag and environment variable the DaemonSet sets exists in the CLI and parses', (t) => {
+  const c = container();
+  const env = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? 'node-a']));
+  const parsed = parseCommandLine(c.args, env);
+  if (parsed.kind !== 'run') return t.fail(`args parse to ${parsed.kind}`);
+  t.is(parsed.config.command, 'serve');
+  t.is(parsed.config.kubeletDir, container().volumeMounts[0]!.mountPath);
+  t.is(c.ports.find((p) => p.name === 'metrics')?.containerPort, parsed.config.listen.port as number | undefined);
+  t.is(parsed.config.nodeName, 'node-a', 'node name from the downward API');
+  const knownEnv = new Set(Object.values(FLAGS).map((f) => f.env));
+  for (const e of c.env) t.true(knownEnv.has(e.name), `${e.name} is read by the CLI`);
+  // The parser is strict: a flag the CLI lacks would have thrown above.
+  t.throws(() => parseCommandLine([...c.args, '--no-such-flag=1'], env), { message: /no-such-flag/ });
+});
+
+test('the image is the one the kustomization pins, tagged with the package version', (t) => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const img = kustomization().images?.find((i) => i.name === container().image);
+  t.truthy(img, 'kustomization images: entry for the container image');
+  t.is(img?.newTag, pkg.version);
+});
+
+// The driver docs' PodMonitor and Service (+ ServiceMonitor on that Service's label), verbatim selectors.
+const SEED_POD_MONITOR = { selector: NAME_LABEL, port: 'metrics' };
+const SEED_SERVICE = { selector: NAME_LABEL, port: 9567, targetPort: 9567, portName: 'metrics' };
+// A CSI node pod: our own monitors must not scrape the driver twice.
+const CSI_NODE_POD_LABELS = { 'app.kubernetes.io/name': 'juicefs-csi-driver', app: 'juicefs-csi-node' };
+
+test('the CSI driver docs’ PodMonitor and Service select and scrape the prober pods unchanged', (t) => {
+  const labels = daemonSet().spec.template.metadata.labels;
+  const ports = container().ports;
+  t.true(selects(SEED_POD_MONITOR.selector, labels), 'seed PodMonitor selector matches');
+  t.truthy(ports.find((p) => p.name === SEED_POD_MONITOR.port), 'seed PodMonitor port name exists on the pod');
+  t.true(selects(SEED_SERVICE.selector, labels), 'seed Service selector matches');
+  t.truthy(ports.find((p) => p.containerPort === SEED_SERVICE.targetPort && p.name === SEED_SERVICE.portName));
+  t.deepEqual(ports, [{ name: 'metrics', containerPort: 9567, protocol: 'TCP' }]);
+});
+
+test('our own Service, PodMonitor and ServiceMonitor select the prober and not the CSI driver pods', (t) => {
+  const labels = daemonSet().spec.template.metadata.labels;
+  t.deepEqual(labels, OWN_LABELS);
+  t.deepEqual(daemonSet().spec.selector.matchLabels, OWN_LABELS);
+  const svc = objectOf('Service') as K8sObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } };
+  t.true(selects(svc.spec.selector, labels));
+  t.false(selects(svc.spec.selector, CSI_NODE_POD_LABELS));
+  t.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort]), [['metrics', 9567, 'metrics']]);
+  const pm = objectOf('PodMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
+  t.true(selects(pm.spec.selector.matchLabels, labels));
+  t.false(selects(pm.spec.selector.matchLabels, CSI_NODE_POD_LABELS));
+  t.deepEqual(pm.spec.podMetricsEndpoints.map((e) => [e.port, e.path]), [['metrics', '/metrics']]);
+  const sm = objectOf('ServiceMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } };
+  t.true(selects(sm.spec.selector.matchLabels, svc.metadata.labels ?? {}));
+  t.deepEqual(sm.spec.endpoints.map((e) => [e.port, e.path]), [['metrics', '/metrics']]);
+});
+
+test('every alert has a severity, summary, description and a runbook link to a section of docs/runbook.md', (t) => {
+  const runbook = fs.readFileSync(path.join(ROOT, 'docs', 'runbook.md'), 'utf8');
+  const anchors = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const alerts = ruleGroups().flatMap((g) => g.rules).filter((r) => r.alert);
+  t.true(alerts.length >= 4);
+  for (const r of alerts) {
+    const name = String(r.alert);
+    const labels = r.labels as Record<string, string>;
+    const ann = r.annotations as Record<string, string>;
+    t.regex(labels.severity ?? '', /^(critical|warning)$/, name);
+    t.truthy(ann.summary, `${name} summary`);
+    t.truthy(ann.description, `${name} description`);
+    const m = /^docs\/runbook\.md#(.+)$/.exec(ann.runbook_url ?? '');
+    t.truthy(m, `${name} runbook_url`);
+    t.true(anchors.has(m![1]!), `${name}: docs/runbook.md has a section #${m?.[1]}`);
+  }
+  const unhealthy = alerts.find((r) => r.alert === 'JuiceFSVolumePathUnhealthy');
+  t.is((unhealthy?.labels as Record<string, string> | undefined)?.severity, 'critical');
+});
+
+test('the pod keeps its service account token: the prober finds the Kubernetes API in-cluster by itself', (t) => {
+  const p = pod() as PodSpec & { automountServiceAccountToken?: boolean };
+  t.not(p.automountServiceAccountToken, false);
+  t.not((objectOf('ServiceAccount') as K8sObject & { automountServiceAccountToken?: boolean }).automountServiceAccountToken, false);
+});
+
+// kustomize itself, where kubectl is installed (no Debian package has it, so CI does not).
+const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { stdio: 'ignore' }).status === 0;
+(kubectl ? test : test.skip)(`kubectl kustomize renders the files as the tests read them, plus the dashboard ConfigMap${kubectl ? '' : ' [skipped: needs kubectl]'}`, (t) => {
+  const r = spawnSync('kubectl', ['kustomize', MANIFESTS], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const rendered = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+  const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const ours = new Map(manifestObjects().map(({ obj }) => [key(obj), obj]));
+  t.deepEqual(rendered.map(key).sort(), [...ours.keys(), 'ConfigMap/kube-system/juicefs-path-prober-dashboard'].sort());
+  for (const o of rendered) {
+    if (o.kind === 'ConfigMap') {
+      t.notThrows(() => JSON.parse((o as K8sObject & { data: Record<string, string> }).data['juicefs-path-prober.json']!));
+      continue;
+    }
+    const want = structuredClone(ours.get(key(o))!);
+    if (o.kind === 'DaemonSet') {
+      // The images: entry pins the tag.
+      const c = (want as DaemonSetShape).spec.template.spec.containers[0]!;
+      c.image = `${c.image}:${kustomization().images![0]!.newTag}`;
+    }
+    t.deepEqual(o, want, key(o));
+  }
+});

@@ -1,0 +1,102 @@
+// The Kubernetes adapter on its own, against the list/watch server over real HTTP.
+
+import test from 'ava';
+import { createKube } from '../../src/kube/kube.js';
+import { openKube } from '../../src/kube/open.js';
+import { createLogger } from '../../src/log/logger.js';
+import { appPod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
+import type { VolumePath } from '../../src/types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (fn()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+const quiet = createLogger({ write: () => {} });
+const volume = (podUid: string, pv: string, extra: Partial<VolumePath> = {}): VolumePath => ({
+  path: `/k/pods/${podUid}/volumes/kubernetes.io~csi/${pv}/mount`,
+  kind: 'volume',
+  podUid,
+  pv,
+  volumeId: pv,
+  driver: 'csi.juicefs.com',
+  ...extra,
+});
+
+test('an unreachable API server is retried with growing, capped backoff, which starts over once it is back', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  const delays: number[] = [];
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({
+    client: openKube(source),
+    source,
+    nodeName: 'n1',
+    logger: quiet,
+    backoff: { initialMs: 100, maxMs: 1600 },
+    delay: async (ms) => {
+      delays.push(ms);
+      await sleep(5);
+    },
+  });
+  t.teardown(() => kube.stop());
+  kube.start();
+  await until('synced', () => kube.status().synced === true && !kube.isStale());
+  await api.down();
+  await until('eight retries', () => delays.length >= 8);
+  t.true(kube.isStale());
+  // Each wait is jittered within [half, all] of min(max, initial·2^n).
+  delays.slice(0, 8).forEach((ms, i) => {
+    const cap = Math.min(1600, 100 * 2 ** i);
+    t.true(ms >= cap / 2 && ms <= cap, `retry ${i + 1}: ${ms} ms, want ${cap / 2}–${cap}`);
+  });
+  await api.up();
+  await until('current again', () => !kube.isStale());
+  await sleep(1500); // the watch holds a while
+  const after = delays.length;
+  await api.down();
+  await until('a retry after the outage', () => delays.length > after);
+  t.true(delays[after]! <= 100, `backoff starts over: ${delays[after]} ms`);
+  t.true(kube.counters().watchFailures >= 9);
+});
+
+test('paths map to their pod, claim and mount pod; a subPath maps through its pod volume; a deleted mount pod reads as Deleted', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  api.putPod(appPod({ uid: 'u1', name: 'web-0', node: 'n1', claims: { data: 'data-web-0', cache: 'cache-web-0' } }));
+  api.setClaim('default', 'data-web-0', 'pv-data');
+  api.setClaim('default', 'cache-web-0', 'pv-cache');
+  // A shared mount pod (volume-id names the StorageClass) serving two targets.
+  const shared = mountPod({
+    uid: 'm1',
+    name: 'juicefs-n1-sc-shared',
+    node: 'n1',
+    volumeId: 'juicefs-sc',
+    targets: ['/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-data/mount', '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-cache/mount'],
+  });
+  // An annotation that is not a target reference (its key is not the path's hash) is ignored.
+  shared.metadata.annotations['juicefs-not-a-hash'] = '/var/lib/kubelet/pods/u9/volumes/kubernetes.io~csi/pv-x/mount';
+  api.putPod(shared);
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet });
+  t.teardown(() => kube.stop());
+  kube.start();
+  await until('claims read', () => kube.owner(volume('u1', 'pv-cache'))?.pvc === 'cache-web-0' && kube.owner(volume('u1', 'pv-data'))?.pvc === 'data-web-0');
+  t.like(kube.owner(volume('u1', 'pv-data')), { namespace: 'default', pod: 'web-0', pvc: 'data-web-0', mountPod: { name: 'juicefs-n1-sc-shared', running: true, phase: 'Running' } });
+  t.is(kube.owner(volume('u1', 'pv-cache'))?.mountPod?.name, 'juicefs-n1-sc-shared');
+  const sub = volume('u1', 'pv-data', { kind: 'subpath', path: '/k/pods/u1/volume-subpaths/data/app/0', subpath: { volumeName: 'data', container: 'app', index: '0' } });
+  t.is(kube.owner(sub)?.pvc, 'data-web-0');
+  t.is(kube.owner(volume('u9', 'pv-x')), undefined);
+
+  api.deletePod('m1');
+  await until('the mount pod gone', () => kube.mountPodOf(volume('u1', 'pv-data'))?.phase === 'Deleted');
+  t.like(kube.mountPodOf(volume('u1', 'pv-data')), { name: 'juicefs-n1-sc-shared', running: false, phase: 'Deleted' });
+  // The application pod is gone too: nothing is remembered for it.
+  api.deletePod('u1');
+  await until('the app pod gone', () => kube.owner(volume('u1', 'pv-data')) === undefined);
+  t.is(kube.status().pods, 0);
+});
