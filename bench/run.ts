@@ -3,6 +3,7 @@
 // Root and /dev/fuse; runs itself in a private mount namespace.
 //
 //   node dist/bench/run.js [--smoke] [--only=scale,hung,latency,node-exporter] [--out=bench/results/latest.json]
+//                          [--scale=10000/10000,10000/100] [--cpu-prof=<dir>]
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { cleanupAll, mountPrivileges, reexecInPrivateMountNamespace } from '../t
 import { describeMachine } from './lib/machine.js';
 import { round } from './lib/stats.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
+import { profileInto } from './lib/prober.js';
 import { runHung, type HungResult } from './scenarios/hung.js';
 import { runLatency, type LatencyResult } from './scenarios/latency.js';
 import { nodeExporterVersion, runSideBySide, type SideBySide } from './scenarios/node-exporter.js';
@@ -20,6 +22,7 @@ const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.spl
 const SMOKE = argv.includes('--smoke');
 const ONLY = new Set((flag('only') ?? 'scale,hung,latency,node-exporter').split(','));
 const OUT = flag('out') ?? (SMOKE ? undefined : 'bench/results/latest.json');
+if (flag('cpu-prof')) profileInto(path.resolve(flag('cpu-prof')!));
 const THREADS = 128; // the helper's pool: src/probe/helper-pool.ts
 
 reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
@@ -48,7 +51,7 @@ async function main() {
   const results: { machine: typeof machine; smoke: boolean; scale?: ScaleResult[]; hung?: HungResult[]; latency?: LatencyResult[]; nodeExporter?: SideBySide[] } = { machine, smoke: SMOKE };
 
   if (ONLY.has('scale')) {
-    const cases = SMOKE ? [{ paths: 20, sources: 20 }, { paths: 40, sources: 4 }] : [{ paths: 100, sources: 100 }, { paths: 1000, sources: 1000 }, { paths: 10_000, sources: 10_000 }, { paths: 10_000, sources: 100 }];
+    const cases = flag('scale') ? flag('scale')!.split(',').map((c) => ({ paths: Number(c.split('/')[0]), sources: Number(c.split('/')[1] ?? c.split('/')[0]) })) : SMOKE ? [{ paths: 20, sources: 20 }, { paths: 40, sources: 4 }] : [{ paths: 100, sources: 100 }, { paths: 1000, sources: 1000 }, { paths: 10_000, sources: 10_000 }, { paths: 10_000, sources: 100 }];
     results.scale = [];
     for (const c of cases) {
       log(`scale: ${c.paths} paths over ${c.sources} sources`);
@@ -64,7 +67,7 @@ async function main() {
       'bare loop CPU ms': r.bareCpuMsPerRound,
       'CPU ratio': r.cpuRatio,
       'RSS MiB': r.rssMiB,
-      'PSS MiB': r.pssMiB,
+      'daemon RSS MiB': r.daemonRssMiB,
       '/metrics p50 ms': r.metricsP50Ms,
       '/metrics p99 ms': r.metricsP99Ms,
       '/metrics KiB': r.metricsBytes / 1024,
@@ -92,7 +95,6 @@ async function main() {
       'threads start→end': `${r.threadsStart}→${r.threadsEnd}`,
       'processes max': r.processesMax,
       'RSS MiB start→end': `${round(r.rssStartMiB, 1)}→${round(r.rssEndMiB, 1)}`,
-      'PSS MiB end': r.pssEndMiB,
     })));
   }
 
@@ -123,7 +125,6 @@ async function main() {
         'healthy reported': `${r.healthyReported}/${r.healthyTotal}`,
         'CPU ms/s': r.cpuMsPerSecond,
         'RSS MiB': r.rssMiB,
-        'PSS MiB': r.pssMiB,
         threads: r.threads,
         'blocked threads': r.blockedThreads,
       })));

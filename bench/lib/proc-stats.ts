@@ -9,11 +9,6 @@ export interface TreeSample {
   /** user + system CPU milliseconds, summed over the tree (exited children are not counted). */
   readonly cpuMs: number;
   readonly rssMiB: number;
-  /**
-   * Proportional set size: pages shared between the daemon and its helpers (the
-   * node binary, mostly) counted once, as a container's memory cgroup charges them.
-   */
-  readonly pssMiB: number;
   readonly threads: number;
   /** Threads blocked in the kernel: waiting on a FUSE answer (wchan request_wait_answer, shown as S, not D) or in uninterruptible sleep. */
   readonly blockedThreads: number;
@@ -63,7 +58,6 @@ export function sampleTree(root: number): TreeSample {
   const pids = processTree(root);
   let cpuMs = 0;
   let rssKiB = 0;
-  let pssKiB = 0;
   let threads = 0;
   let blockedThreads = 0;
   let fds = 0;
@@ -71,7 +65,6 @@ export function sampleTree(root: number): TreeSample {
     cpuMs += cpuMsOf(pid);
     const status = readText(`/proc/${pid}/status`) ?? '';
     rssKiB += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    pssKiB += Number(/^Pss:\s+(\d+)/m.exec(readText(`/proc/${pid}/smaps_rollup`) ?? '')?.[1] ?? 0);
     let tids: string[] = [];
     try {
       tids = fs.readdirSync(`/proc/${pid}/task`);
@@ -85,5 +78,9 @@ export function sampleTree(root: number): TreeSample {
       if ((t && statFields(t)[0] === 'D') || readText(`/proc/${pid}/task/${tid}/wchan`) === 'request_wait_answer') blockedThreads++;
     }
   }
-  return { pids, cpuMs, rssMiB: rssKiB / 1024, pssMiB: pssKiB / 1024, threads, blockedThreads, fds };
+  return { pids, cpuMs, rssMiB: rssKiB / 1024, threads, blockedThreads, fds };
+}
+
+export function rssMiBOf(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readText(`/proc/${pid}/status`) ?? '')?.[1] ?? 0) / 1024;
 }

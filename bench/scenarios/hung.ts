@@ -26,7 +26,6 @@ export interface HungResult {
   readonly processesMax: number;
   readonly rssStartMiB: number;
   readonly rssEndMiB: number;
-  readonly pssEndMiB: number;
 }
 
 export async function runHung(healthy: number, hung: number, o: { intervalMs: number; timeoutMs: number; cycles: number }): Promise<HungResult> {
@@ -87,7 +86,6 @@ export async function runHung(healthy: number, hung: number, o: { intervalMs: nu
         processesMax: Math.max(...samples.map((s) => s.pids.length)),
         rssStartMiB: samples[0]!.rssMiB,
         rssEndMiB: end.rssMiB,
-        pssEndMiB: end.pssMiB,
       };
     } finally {
       await prober.stop();

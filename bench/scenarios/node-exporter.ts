@@ -49,7 +49,6 @@ export interface SideBySide {
   /** CPU over the window ÷ its length: the prober works between scrapes, node_exporter only during them. */
   readonly cpuMsPerSecond: number;
   readonly rssMiB: number;
-  readonly pssMiB: number;
   readonly threads: number;
   readonly blockedThreads: number;
 }
@@ -144,7 +143,6 @@ export async function runSideBySide(o: { healthy: number; hung: number; dead: nu
           healthyTotal: healthySet.size,
           cpuMsPerSecond: (end.cpuMs - cpu0) / windowS,
           rssMiB: end.rssMiB,
-          pssMiB: end.pssMiB,
           threads: end.threads,
           blockedThreads: end.blockedThreads,
         });

@@ -5,7 +5,7 @@
 import { createFleet } from '../lib/fleet.js';
 import { runBareLoop } from '../lib/bare-loop.js';
 import { startProber, sleep } from '../lib/prober.js';
-import { cpuMsOf, sampleTree } from '../lib/proc-stats.js';
+import { cpuMsOf, rssMiBOf, sampleTree } from '../lib/proc-stats.js';
 import { scrape } from '../lib/scrape.js';
 import { median, quantile } from '../lib/stats.js';
 
@@ -21,7 +21,7 @@ export interface ScaleResult extends ScaleCase {
   readonly cpuMsPerCycle: number;
   readonly daemonCpuMsPerCycle: number;
   readonly rssMiB: number;
-  readonly pssMiB: number;
+  readonly daemonRssMiB: number;
   readonly helperProcesses: number;
   readonly metricsP50Ms: number;
   readonly metricsP99Ms: number;
@@ -85,7 +85,7 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         cpuMsPerCycle: (s1.cpuMs - s0.cpuMs) / cycles,
         daemonCpuMsPerCycle: (own1 - own0) / cycles,
         rssMiB: s1.rssMiB,
-        pssMiB: s1.pssMiB,
+        daemonRssMiB: rssMiBOf(prober.pid),
         helperProcesses: s1.pids.length - 1,
         metricsP50Ms: median(lat),
         metricsP99Ms: quantile(lat, 0.99),
