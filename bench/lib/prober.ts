@@ -14,7 +14,7 @@ export interface Prober {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Set by `--cpu-prof=<dir>`: the daemon and its helpers write V8 CPU profiles there on exit. */
+/** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
 let profileDir: string | undefined;
 export function profileInto(dir: string): void {
   profileDir = dir;
@@ -22,8 +22,8 @@ export function profileInto(dir: string): void {
 
 export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000): Promise<Prober> {
   const t0 = performance.now();
-  const env = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
-  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], env);
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, nodeArgs);
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);

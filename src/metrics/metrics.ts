@@ -183,9 +183,12 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
 
   if (opts.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
-    // Gauges named like counters (promtool flags them); the per-type gauges beside them sum to the same.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      registry.removeSingleMetric(name);
+    // These walk every libuv handle on each scrape: with one watch handle per watched
+    // directory that was ~30 ms of each scrape at 10,000 pods. (Their *_total twins are
+    // also gauges named like counters, which promtool flags.)
+    for (const kind of ['handles', 'requests', 'resources']) {
+      registry.removeSingleMetric(`nodejs_active_${kind}`);
+      registry.removeSingleMetric(`nodejs_active_${kind}_total`);
     }
   }
 
