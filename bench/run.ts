@@ -91,7 +91,7 @@ async function main() {
       'healthy ok': r.healthyReportedHealthy,
       'hung as timeout': r.hungReportedTimeout,
       'blocked threads max': r.blockedThreadsMax,
-      'blocked end': r.blockedThreadsEnd,
+      'blocked held': r.blockedThreadsHeld,
       'threads start→end': `${r.threadsStart}→${r.threadsEnd}`,
       'processes max': r.processesMax,
       'RSS MiB start→end': `${round(r.rssStartMiB, 1)}→${round(r.rssEndMiB, 1)}`,
@@ -130,6 +130,21 @@ async function main() {
       })));
     }
   }
+
+  // Figures vary by machine, but what the prober reports must not: a run that
+  // misreports a path fails, so the smoke run in CI keeps the scenarios honest.
+  const wrong: string[] = [];
+  for (const r of results.hung ?? []) {
+    if (r.hungReportedTimeout !== r.hung) wrong.push(`hung: ${r.hungReportedTimeout}/${r.hung} hung sources reported timeout`);
+    if (r.healthyReportedHealthy !== r.healthy) wrong.push(`hung: ${r.healthyReportedHealthy}/${r.healthy} healthy paths reported healthy`);
+    if (r.blockedThreadsHeld > r.hung) wrong.push(`hung: ${r.blockedThreadsHeld} threads held for ${r.hung} hung sources`);
+  }
+  const prober = results.nodeExporter?.find((r) => r.tool === 'juicefs-path-prober');
+  if (prober && (prober.brokenReported !== prober.brokenTotal || prober.healthyReported !== prober.healthyTotal)) {
+    wrong.push(`side by side: prober reported ${prober.brokenReported}/${prober.brokenTotal} broken, ${prober.healthyReported}/${prober.healthyTotal} healthy`);
+  }
+  for (const w of wrong) log(`WRONG: ${w}`);
+  if (wrong.length > 0) process.exitCode = 1;
 
   if (OUT) {
     fs.mkdirSync(path.dirname(OUT), { recursive: true });

@@ -19,8 +19,10 @@ export interface HungResult {
   readonly maxHealthyAgeS: number;
   readonly hungReportedTimeout: number;
   readonly healthyReportedHealthy: number;
+  /** Most threads seen blocked at once: stuck calls plus healthy calls caught in flight. */
   readonly blockedThreadsMax: number;
-  readonly blockedThreadsEnd: number;
+  /** Threads blocked in every one of the last five samples (a second apart): the calls held by hung mounts. */
+  readonly blockedThreadsHeld: number;
   readonly threadsStart: number;
   readonly threadsEnd: number;
   readonly processesMax: number;
@@ -80,7 +82,7 @@ export async function runHung(healthy: number, hung: number, o: { intervalMs: nu
         hungReportedTimeout: hungTimeout,
         healthyReportedHealthy: healthyOk,
         blockedThreadsMax: Math.max(...samples.map((s) => s.blockedThreads)),
-        blockedThreadsEnd: end.blockedThreads,
+        blockedThreadsHeld: Math.min(...samples.slice(-5).map((s) => s.blockedThreads)),
         threadsStart: samples[0]!.threads,
         threadsEnd: end.threads,
         processesMax: Math.max(...samples.map((s) => s.pids.length)),

@@ -77,6 +77,8 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         bytes = r.bytes;
         await sleep(50);
       }
+      // Memory after the scrapes: each one builds a body of ~1.2 KiB per path.
+      const after = sampleTree(prober.pid);
       return {
         ...c,
         readyMs: prober.readyMs,
@@ -84,7 +86,7 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         cycleWallMs: ((c1.sumSeconds - c0.sumSeconds) / cycles) * 1000,
         cpuMsPerCycle: (s1.cpuMs - s0.cpuMs) / cycles,
         daemonCpuMsPerCycle: (own1 - own0) / cycles,
-        rssMiB: s1.rssMiB,
+        rssMiB: after.rssMiB,
         daemonRssMiB: rssMiBOf(prober.pid),
         helperProcesses: s1.pids.length - 1,
         metricsP50Ms: median(lat),
