@@ -5,7 +5,6 @@
 //
 //   node dist/bench/probe-overhead.js [--paths=2000] [--rounds=5]
 
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,21 +13,15 @@ import { createLogger } from '../src/log/logger.js';
 import { createHelperPool } from '../src/probe/helper-pool.js';
 import { createProbeRunner } from '../src/probe/probe-runner.js';
 import { mapLimit } from '../src/discovery/scan.js';
-import { bindMount, cleanupAll, mountPrivileges, startFuse } from '../test/fixtures/mounts.js';
+import { bindMount, cleanupAll, mountPrivileges, reexecInPrivateMountNamespace, startFuse } from '../test/fixtures/mounts.js';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 const PATHS = arg('paths', 2000);
 const ROUNDS = arg('rounds', 5);
 const CONCURRENCY = 16;
 
+reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
 if (!mountPrivileges().ok) {
-  if (process.getuid?.() === 0 && !process.env.JFS_TEST_HOST_MNT_NS) {
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-      stdio: 'inherit',
-      env: { ...process.env, JFS_TEST_HOST_MNT_NS: fs.readlinkSync('/proc/self/ns/mnt') },
-    });
-    process.exit(r.status ?? 1);
-  }
   process.stderr.write(`bench needs ${mountPrivileges().reason}\n`);
   process.exit(2);
 }

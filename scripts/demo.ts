@@ -13,25 +13,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CLI } from '../test/fixtures/daemon.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../test/fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, mountPrivileges, startFuse, tmpfsMount, type FuseHandle } from '../test/fixtures/mounts.js';
+import { bindMount, cleanupAll, mountPrivileges, reexecInPrivateMountNamespace, startFuse, tmpfsMount, type FuseHandle } from '../test/fixtures/mounts.js';
 
 const args = process.argv.slice(2);
 const once = args.includes('--once') || !process.stdin.isTTY;
 const port = Number(/^--port=(\d+)$/.exec(args.find((a) => a.startsWith('--port=')) ?? '')?.[1] ?? 9567);
 
-function reexecInPrivateNamespace(): never {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(
-    'unshare',
-    ['--mount', '--propagation', 'private', '--', process.execPath, self, ...args],
-    { stdio: 'inherit', env: { ...process.env, JFS_TEST_HOST_MNT_NS: fs.readlinkSync('/proc/self/ns/mnt') } },
-  );
-  process.exit(r.status ?? 1);
-}
+reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), args);
 
 const priv = mountPrivileges();
 if (!priv.ok) {
-  if (process.getuid?.() === 0 && fs.existsSync('/dev/fuse') && !process.env.JFS_TEST_HOST_MNT_NS) reexecInPrivateNamespace();
   process.stderr.write(`demo ${priv.reason} (root, /dev/fuse, util-linux unshare)\n`);
   process.exit(2);
 }

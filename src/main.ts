@@ -194,7 +194,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   core.runner.onRelease(() => scheduler.trigger());
   let kubeKick: NodeJS.Timeout | undefined;
   if (kube) {
-    registerKubeMetrics({ registry: core.metrics.registry, tracker: core.tracker, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
+    registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
     core.tracker.onTransition((t) => kube.transition(t));
     core.tracker.onRemove((v) => kube.pathRemoved(v));
     // A mount pod that stops running changes verdicts: look again soon, at most once a second.
@@ -210,7 +210,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger,
     version: core.version,
     isReady: () => initialScanDone && scheduler.isReady(),
-    renderMetrics: (format) => renderMetrics(core.metrics.registry, format),
+    renderMetrics: (format) => renderMetrics(core.metrics.registry, format, [core.metrics.pathSeries]),
     status: () =>
       statusReport(
         core,

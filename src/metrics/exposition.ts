@@ -30,16 +30,16 @@ export function negotiateFormat(accept: string | undefined): Format {
   return om > 0 && om >= text ? 'openmetrics' : 'prometheus';
 }
 
-function escapeLabel(v: string): string {
+export function escapeLabel(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c));
 }
 
-function escapeHelp(v: string, format: Format): string {
+export function escapeHelp(v: string, format: Format): string {
   const re = format === 'openmetrics' ? /[\\"\n]/g : /[\\\n]/g;
   return v.replace(re, (c) => (c === '\n' ? '\\n' : '\\' + c));
 }
 
-function formatValue(v: number): string {
+export function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
@@ -53,7 +53,12 @@ interface JsonMetric {
   values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
 }
 
-export async function renderMetrics(registry: Registry, format: Format): Promise<string> {
+/** Families rendered outside the Registry (see path-series.ts), appended after its own. */
+export interface ExtraFamilies {
+  render(format: Format): string;
+}
+
+export async function renderMetrics(registry: Registry, format: Format, extra: readonly ExtraFamilies[] = []): Promise<string> {
   const metrics = (await registry.getMetricsAsJSON()) as unknown as JsonMetric[];
   const out: string[] = [];
   for (const m of metrics) {
@@ -72,6 +77,7 @@ export async function renderMetrics(registry: Registry, format: Format): Promise
       out.push(labels ? `${name}{${labels}} ${formatValue(v.value)}\n` : `${name} ${formatValue(v.value)}\n`);
     }
   }
+  for (const e of extra) out.push(e.render(format));
   if (format === 'openmetrics') out.push('# EOF\n');
   return out.join('');
 }

@@ -3,12 +3,12 @@
 // API traffic did. Read at scrape time from memory, like the path series.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { PathTracker } from '../health/tracker.js';
+import { labelPair, type PathSeries } from './path-series.js';
 import type { PathOwner, VolumePath } from '../types.js';
 
 export interface KubeMetricsSources {
   readonly registry: Registry;
-  readonly tracker: PathTracker;
+  readonly pathSeries: PathSeries;
   readonly owner: (v: VolumePath) => PathOwner | undefined;
   readonly stale: () => boolean;
   readonly counters: () => {
@@ -19,7 +19,6 @@ export interface KubeMetricsSources {
   };
 }
 
-export const INFO_LABELS = ['volume_id', 'volume_path', 'pod_uid', 'namespace', 'pod', 'pvc', 'pv', 'mount_pod'] as const;
 
 /** A counter that mirrors a running total kept elsewhere. */
 function follow(c: Counter<string>, seen: Map<string, number>, key: string, labels: Record<string, string>, total: number): void {
@@ -30,29 +29,20 @@ function follow(c: Counter<string>, seen: Map<string, number>, key: string, labe
 
 export function registerKubeMetrics(src: KubeMetricsSources): void {
   const registers = [src.registry];
-  new Gauge({
+  src.pathSeries.add({
     name: 'juicefs_volume_path_info',
     help: 'Who a probed JuiceFS path belongs to, from the Kubernetes API (labels empty when unknown); always 1. Join on volume_id, volume_path, pod_uid.',
-    labelNames: INFO_LABELS,
-    registers,
-    collect() {
-      this.reset();
-      for (const s of src.tracker.list()) {
-        const o = src.owner(s.volume);
-        this.set(
-          {
-            volume_id: s.volume.volumeId,
-            volume_path: s.volume.path,
-            pod_uid: s.volume.podUid,
-            namespace: o?.namespace ?? '',
-            pod: o?.pod ?? '',
-            pvc: o?.pvc ?? '',
-            pv: s.volume.pv,
-            mount_pod: o?.mountPod && o.mountPod.phase !== 'Deleted' ? o.mountPod.name : '',
-          },
-          1,
-        );
-      }
+    samples(s, emit) {
+      const o = src.owner(s.volume);
+      const mountPod = o?.mountPod && o.mountPod.phase !== 'Deleted' ? o.mountPod.name : '';
+      emit(
+        labelPair('namespace', o?.namespace ?? '') +
+          labelPair('pod', o?.pod ?? '') +
+          labelPair('pvc', o?.pvc ?? '') +
+          labelPair('pv', s.volume.pv) +
+          labelPair('mount_pod', mountPod),
+        1,
+      );
     },
   });
 

@@ -3,10 +3,11 @@
 // caller arriving after it timed out gets `stuck` without a new syscall. Only
 // when the blocked call finally returns is the source probed again.
 
-import pTimeout, { TimeoutError } from 'p-timeout';
 import { HelperLostError } from '../errors.js';
 import type { Clock } from '../types.js';
+import { createDeadlines, type Timers } from './deadlines.js';
 import type { HelperPool } from './helper-pool.js';
+import type { HelperResponse } from './helper-protocol.js';
 
 export type ProbeOutcome =
   | { readonly kind: 'ok'; readonly dev: string; readonly ino: string; readonly ms: number }
@@ -43,7 +44,7 @@ export interface ProbeRunnerOptions {
   readonly clock?: Clock;
   /** Monotonic milliseconds, for durations. */
   readonly monotonic?: () => number;
-  readonly customTimers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  readonly timers?: Timers;
 }
 
 interface Flight {
@@ -56,6 +57,23 @@ interface Flight {
 export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   const clock = opts.clock ?? { now: Date.now };
   const monotonic = opts.monotonic ?? (() => performance.now());
+  const deadlines = createDeadlines({ timeoutMs: opts.timeoutMs, monotonic, ...(opts.timers ? { timers: opts.timers } : {}) });
+  /** The helper's answer, or TIMED_OUT once the deadline passes first. */
+  const TIMED_OUT = Symbol('timed out');
+  const withDeadline = (done: Promise<HelperResponse>) =>
+    new Promise<HelperResponse | typeof TIMED_OUT>((resolve, reject) => {
+      const cancel = deadlines.start(() => resolve(TIMED_OUT));
+      done.then(
+        (r) => {
+          cancel();
+          resolve(r);
+        },
+        (err: unknown) => {
+          cancel();
+          reject(err);
+        },
+      );
+    });
   const flights = new Map<string, Flight>();
   const releaseListeners: ((key: string) => void)[] = [];
   const durationListeners: ((s: number, k: ProbeOutcome['kind']) => void)[] = [];
@@ -79,21 +97,18 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       flight.sentAt = clock.now();
       const t0 = monotonic();
       try {
-        const r = await pTimeout(req.done, {
-          milliseconds: opts.timeoutMs,
-          ...(opts.customTimers ? { customTimers: opts.customTimers } : {}),
-        });
+        const r = await withDeadline(req.done);
         const ms = monotonic() - t0;
-        settle();
-        return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });
-      } catch (err) {
-        if (err instanceof TimeoutError) {
+        if (r === TIMED_OUT) {
           flight.timedOut = true;
           req.markStuck();
           // Keep the flight until the call really returns; that is what frees the source.
           req.done.then(settle, settle);
-          return record(monotonic() - t0, { kind: 'timeout', ms: monotonic() - t0 });
+          return record(ms, { kind: 'timeout', ms });
         }
+        settle();
+        return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });
+      } catch (err) {
         settle();
         if (err instanceof HelperLostError) return { kind: 'lost', reason: err.message };
         throw err;

@@ -1,0 +1,50 @@
+// The daemon under test: the real CLI as a separate process, as on a node.
+
+import { startDaemon, type DaemonProcess } from '../../test/fixtures/daemon.js';
+import { parseSamples, scrape, value } from './scrape.js';
+
+export interface Prober {
+  readonly daemon: DaemonProcess;
+  readonly pid: number;
+  /** Milliseconds from spawn to /readyz answering 200 (first full cycle done). */
+  readonly readyMs: number;
+  cycles(): Promise<{ count: number; sumSeconds: number }>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
+let profileDir: string | undefined;
+export function profileInto(dir: string): void {
+  profileDir = dir;
+}
+
+export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000): Promise<Prober> {
+  const t0 = performance.now();
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, nodeArgs);
+  const deadline = Date.now() + readyTimeoutMs;
+  while ((await daemon.get('/readyz')).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);
+    await sleep(20);
+  }
+  const readyMs = performance.now() - t0;
+  return {
+    daemon,
+    pid: daemon.child.pid!,
+    readyMs,
+    async cycles() {
+      const s = parseSamples((await scrape(`${daemon.url}/metrics`)).text, 'juicefs_path_prober_cycle_duration_seconds');
+      return {
+        count: value(s, 'juicefs_path_prober_cycle_duration_seconds_count') ?? 0,
+        sumSeconds: value(s, 'juicefs_path_prober_cycle_duration_seconds_sum') ?? 0,
+      };
+    },
+    async stop() {
+      await daemon.stop();
+    },
+  };
+}
+
+export { sleep };

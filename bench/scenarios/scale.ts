@@ -1,0 +1,105 @@
+// Scale: N published paths, each its own mount source (or N over S sources);
+// time to the first full cycle, steady cycle wall time and CPU, RSS, and
+// /metrics latency and size; the same mounts stat'ed by a bare C loop.
+
+import { createFleet } from '../lib/fleet.js';
+import { runBareLoop } from '../lib/bare-loop.js';
+import { startProber, sleep } from '../lib/prober.js';
+import { cpuMsOf, rssMiBOf, sampleTree } from '../lib/proc-stats.js';
+import { scrape } from '../lib/scrape.js';
+import { median, quantile } from '../lib/stats.js';
+
+export interface ScaleCase {
+  readonly paths: number;
+  readonly sources: number;
+}
+
+export interface ScaleResult extends ScaleCase {
+  readonly readyMs: number;
+  readonly cycleWallMs: number;
+  readonly cycles: number;
+  readonly cpuMsPerCycle: number;
+  readonly daemonCpuMsPerCycle: number;
+  readonly rssMiB: number;
+  readonly daemonRssMiB: number;
+  readonly helperProcesses: number;
+  readonly metricsP50Ms: number;
+  readonly metricsP99Ms: number;
+  readonly metricsBytes: number;
+  readonly bareCpuMsPerRound: number;
+  readonly bareWallMsPerRound: number;
+  readonly cpuRatio: number;
+}
+
+export interface ScaleOptions {
+  readonly intervalMs: number;
+  readonly cycles: number;
+  readonly scrapes: number;
+  /** The helper's pool size: the bare loop runs with as many threads. */
+  readonly threads: number;
+}
+
+export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResult> {
+  // One FUSE server per 2,500 sources, as a node has a few JuiceFS file systems.
+  const servers = Math.min(4, Math.max(1, Math.ceil(c.sources / 2500)));
+  const fleet = await createFleet('bench-scale', Array.from({ length: servers }, (_, i) => ({ name: `fs${i}` })));
+  try {
+    for (let i = 0; i < servers; i++) {
+      const n = Math.floor(c.paths / servers) + (i < c.paths % servers ? 1 : 0);
+      const s = Math.floor(c.sources / servers) + (i < c.sources % servers ? 1 : 0);
+      fleet.add(`fs${i}`, n, s < n ? { sharedSources: s } : {});
+    }
+    // The daemon stats each source once; the floor does the same.
+    const perSource = new Map<number, string>();
+    for (const p of fleet.paths) if (!perSource.has(p.source)) perSource.set(p.source, p.mountPath);
+    const bare = runBareLoop([...perSource.values()], o.threads);
+    if (bare.failures > 0) throw new Error(`bare loop: ${bare.failures} stat failures on healthy mounts`);
+
+    const prober = await startProber(fleet.tree.kubeletDir, ['--interval', `${o.intervalMs}ms`, '--timeout', '5s', '--publish-grace', '0s']);
+    try {
+      // Let the first cycle's stragglers (start-up, JIT) pass before measuring.
+      await sleep(o.intervalMs);
+      const c0 = await prober.cycles();
+      const s0 = sampleTree(prober.pid);
+      const own0 = cpuMsOf(prober.pid);
+      // No scrapes inside the window: at 10,000 paths one costs as much as a share of a cycle.
+      await sleep(o.cycles * o.intervalMs + o.intervalMs / 2);
+      const s1 = sampleTree(prober.pid);
+      const own1 = cpuMsOf(prober.pid);
+      const c1 = await prober.cycles();
+      const cycles = c1.count - c0.count;
+
+      const lat: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < o.scrapes; i++) {
+        const r = await scrape(`${prober.daemon.url}/metrics`);
+        lat.push(r.ms);
+        bytes = r.bytes;
+        await sleep(50);
+      }
+      // Memory after the scrapes: each one builds a body of ~1.2 KiB per path.
+      const after = sampleTree(prober.pid);
+      return {
+        ...c,
+        readyMs: prober.readyMs,
+        cycles,
+        cycleWallMs: ((c1.sumSeconds - c0.sumSeconds) / cycles) * 1000,
+        cpuMsPerCycle: (s1.cpuMs - s0.cpuMs) / cycles,
+        daemonCpuMsPerCycle: (own1 - own0) / cycles,
+        rssMiB: after.rssMiB,
+        daemonRssMiB: rssMiBOf(prober.pid),
+        helperProcesses: s1.pids.length - 1,
+        metricsP50Ms: median(lat),
+        metricsP99Ms: quantile(lat, 0.99),
+        metricsBytes: bytes,
+        bareCpuMsPerRound: bare.cpuMs,
+        bareWallMsPerRound: bare.wallMs,
+        cpuRatio: (s1.cpuMs - s0.cpuMs) / cycles / bare.cpuMs,
+      };
+    } finally {
+      await prober.stop();
+    }
+  } finally {
+    fleet.close();
+  }
+}

@@ -1,0 +1,55 @@
+// Per-path families, rendered straight from the tracker at scrape time. Going
+// through prom-client gauges meant re-setting and re-hashing every label set on
+// every scrape: about 0.5 s at 10,000 paths. Here each path's escaped label
+// string is built once and reused while the path lives.
+
+import type { PathTracker } from '../health/tracker.js';
+import type { PathStatus, VolumePath } from '../types.js';
+import { escapeHelp, escapeLabel, formatValue, type Format } from './exposition.js';
+
+export interface PathFamily {
+  readonly name: string;
+  readonly help: string;
+  /** Emits this path's samples; `labels` are extra `,name="escaped"` pairs after the path's own. */
+  samples(s: PathStatus, emit: (labels: string, value: number) => void): void;
+}
+
+export interface PathSeries {
+  add(family: PathFamily): void;
+  render(format: Format): string;
+}
+
+export function labelPair(name: string, value: string): string {
+  return `,${name}="${escapeLabel(value)}"`;
+}
+
+export function createPathSeries(opts: { tracker: PathTracker; nodeName: string }): PathSeries {
+  const families: PathFamily[] = [];
+  const labelsOf = new WeakMap<VolumePath, string>();
+  const nodeLabel = labelPair('node_name', opts.nodeName);
+  const base = (v: VolumePath) => {
+    let l = labelsOf.get(v);
+    if (l === undefined) {
+      l = `volume_id="${escapeLabel(v.volumeId)}"${labelPair('volume_path', v.path)}${labelPair('pod_uid', v.podUid)}`;
+      labelsOf.set(v, l);
+    }
+    return l;
+  };
+  return {
+    add: (f) => void families.push(f),
+    render(format) {
+      const statuses = opts.tracker.list();
+      let out = '';
+      for (const f of families) {
+        out += `# HELP ${f.name} ${escapeHelp(f.help, format)}\n# TYPE ${f.name} gauge\n`;
+        for (const s of statuses) {
+          const own = base(s.volume);
+          f.samples(s, (labels, value) => {
+            out += `${f.name}{${own}${labels}${nodeLabel}} ${formatValue(value)}\n`;
+          });
+        }
+      }
+      return out;
+    },
+  };
+}

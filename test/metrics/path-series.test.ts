@@ -1,0 +1,74 @@
+import test from 'ava';
+import { createPathTracker } from '../../src/health/tracker.js';
+import { createLogger } from '../../src/log/logger.js';
+import { renderMetrics } from '../../src/metrics/exposition.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import type { VolumePath } from '../../src/types.js';
+
+const logger = createLogger({ write: () => {} });
+const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
+
+function setup() {
+  const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
+  const metrics = createMetrics({
+    tracker,
+    nodeName: 'node-"a"',
+    version: '0.0.0',
+    probeTimeoutSeconds: 5,
+    inFlight: () => 0,
+    stuck: () => 0,
+    pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
+    defaultMetrics: false,
+  });
+  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => renderMetrics(metrics.registry, format, [metrics.pathSeries]);
+  return { tracker, render };
+}
+
+test('per-path series carry the path labels escaped, the state, and node_name', async (t) => {
+  const { tracker, render } = setup();
+  const odd = volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/a "b"\\c\nd/mount');
+  tracker.observe(odd, { state: 'disconnected', detail: 'ENOTCONN' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
+  const text = await render();
+  const labels = 'volume_id="pv",volume_path="/k/pods/uid-1/volumes/kubernetes.io~csi/pv/a \\"b\\"\\\\c\\nd/mount",pod_uid="uid-1"';
+  const node = 'node_name="node-\\"a\\""';
+  t.true(text.includes(`juicefs_volume_path_health{${labels},${node}} 0\n`), text);
+  t.true(text.includes(`juicefs_volume_path_state{${labels},state="disconnected",${node}} 1\n`));
+  t.true(text.includes(`juicefs_volume_path_last_probe_duration_seconds{${labels},${node}} 0.002\n`));
+  t.true(text.includes(`juicefs_volume_path_last_probe_timestamp_seconds{${labels},${node}} 4.5\n`));
+  t.true(text.includes(`juicefs_volume_path_state_since_timestamp_seconds{${labels},${node}} 5\n`));
+  t.true(text.includes('# TYPE juicefs_volume_path_health gauge\n'));
+});
+
+test('a pending path has a state but no health series; a removed path has no series at all', async (t) => {
+  const { tracker, render } = setup();
+  const a = volume('/k/a/mount', 'pv-a');
+  const b = volume('/k/b/mount', 'pv-b');
+  tracker.observe(a, { state: 'pending', detail: 'published 1s ago' }, 4_000);
+  tracker.observe(b, { state: 'healthy', detail: '' }, 4_000);
+  let text = await render();
+  t.false(text.includes('juicefs_volume_path_health{volume_id="pv-a"'));
+  t.true(text.includes('juicefs_volume_path_state{volume_id="pv-a",volume_path="/k/a/mount",pod_uid="uid-1",state="pending"'));
+  t.true(text.includes('juicefs_volume_path_health{volume_id="pv-b"'));
+  tracker.remove(b.path, 'gone');
+  text = await render();
+  t.false(text.includes('pv-b'));
+});
+
+test('a path re-published with another volume id is exported with the new one', async (t) => {
+  const { tracker, render } = setup();
+  tracker.observe(volume('/k/a/mount', 'pv-old'), { state: 'healthy', detail: '' }, 4_000);
+  t.true((await render()).includes('volume_id="pv-old"'));
+  tracker.remove('/k/a/mount', 'gone');
+  tracker.observe(volume('/k/a/mount', 'pv-new'), { state: 'healthy', detail: '' }, 4_500);
+  const text = await render();
+  t.false(text.includes('pv-old'));
+  t.true(text.includes('juicefs_volume_path_health{volume_id="pv-new",volume_path="/k/a/mount"'));
+});
+
+test('OpenMetrics output ends with EOF after the path families', async (t) => {
+  const { tracker, render } = setup();
+  tracker.observe(volume('/k/a/mount'), { state: 'healthy', detail: '' }, 4_000);
+  const om = await render('openmetrics');
+  t.true(om.endsWith('# EOF\n'));
+  t.true(om.indexOf('juicefs_volume_path_health{') < om.indexOf('# EOF'));
+});
