@@ -107,7 +107,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
 
   const start = (): Helper | undefined => {
     if (closed) return undefined;
-    const wait = lastUnexpectedExit + respawnDelayMs - Date.now();
+    const wait = lastUnexpectedExit + respawnDelayMs - performance.now();
     if (wait > 0) {
       respawnTimer ??= setTimeout(() => {
         respawnTimer = undefined;
@@ -145,7 +145,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       helpers.delete(h);
       if (!closed && (!h.retired || h.pending.size > 0)) {
         unexpectedExits++;
-        lastUnexpectedExit = Date.now();
+        lastUnexpectedExit = performance.now();
         logger.warn('probe helper exited unexpectedly', { pid: proc.pid, code, signal, pending: h.pending.size });
       }
       const lost = new HelperLostError(`probe helper ${proc.pid} exited (${signal ?? code})`);
