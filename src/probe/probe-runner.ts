@@ -88,6 +88,11 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
         return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });
       } catch (err) {
         if (err instanceof TimeoutError) {
+          // Slow mount, or a helper that no longer answers anything? Only the first is a verdict.
+          if (!(await req.alive())) {
+            settle();
+            return { kind: 'lost', reason: 'the probe helper stopped answering' };
+          }
           flight.timedOut = true;
           req.markStuck();
           // Keep the flight until the call really returns; that is what frees the source.
