@@ -204,20 +204,48 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     );
   };
   let watcher: PodWatcher | undefined;
+  let watchLimited = false;
   let stopping = false;
+  const dropWatcher = () => {
+    const w = watcher;
+    watcher = undefined;
+    core.metrics.watching(false);
+    if (w) void w.close();
+  };
   const ensureWatcher = async () => {
-    if (watcher || stopping) return;
+    if (stopping) return;
+    let present = true;
     try {
       await nodeDiscoveryFs.list(core.layout.podsDir);
     } catch {
-      return; // not there yet: the next resync tries again
+      present = false;
     }
+    if (!present) {
+      // A watch on a deleted directory never fires again: start over once it is back.
+      if (watcher) {
+        logger.warn('the kubelet pods directory is gone; watching again once it is back', { dir: core.layout.podsDir });
+        dropWatcher();
+      }
+      return;
+    }
+    if (watcher || watchLimited) return;
     watcher = watchPods({
       layout: core.layout,
       logger,
       onPodChange: podChanged,
       onError: () => core.metrics.discoveryError('watch'),
+      onLimit: (err) => {
+        // Each watch held now is one fewer for the node's other programs; give them all back.
+        watchLimited = true;
+        dropWatcher();
+        logger.warn('inotify watches used up; the pods directory is no longer watched, new and removed pods are found by the periodic scan', {
+          dir: core.layout.podsDir,
+          resync: `${config.resyncMs}ms`,
+          error: err instanceof Error ? err : String(err),
+        });
+      },
     });
+    core.metrics.watching(true);
     logger.info('watching pods directory', { dir: core.layout.podsDir });
   };
 
@@ -241,7 +269,9 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       server.closeAllConnections();
       // Blocked probes live in the helpers, so nothing here waits on a mount.
       core.close();
-      if (watcher) await Promise.race([watcher.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+      const w = watcher;
+      watcher = undefined;
+      if (w) await Promise.race([w.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };
 }

@@ -32,6 +32,8 @@ export interface ProberMetrics {
   discoveryError(kind: string): void;
   inconclusive(reason: string): void;
   mountTableSize(entries: number): void;
+  /** Whether the pods directory is watched (1) or found only by the periodic scan (0). */
+  watching(active: boolean): void;
 }
 
 function pathLabels(s: PathStatus) {
@@ -199,6 +201,13 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registers,
   });
 
+  const watchActive = new Gauge({
+    name: 'juicefs_path_prober_watch_active',
+    help: 'Whether the kubelet pods directory is watched with inotify (1), or changes are found only by the periodic scan every --resync (0: directory missing, or inotify watches used up).',
+    registers,
+  });
+  watchActive.set(0);
+
   new Gauge({
     name: 'juicefs_path_prober_build_info',
     help: 'Build information of juicefs-path-prober.',
@@ -218,5 +227,6 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     discoveryError: (kind) => discoveryErrors.inc({ kind }),
     inconclusive: (reason) => inconclusive.inc({ reason }),
     mountTableSize: (n) => mountEntries.set(n),
+    watching: (active) => watchActive.set(active ? 1 : 0),
   };
 }
