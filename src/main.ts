@@ -2,7 +2,6 @@
 // either the daemon (serve) or a single cycle (check). Only here is anything
 // listened on, spawned or scheduled.
 
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realpath } from 'node:fs/promises';
 import type { Config } from './cli/args.js';
@@ -15,6 +14,7 @@ import { createCycle, type RunCycle } from './health/cycle.js';
 import { createScheduler, type Scheduler } from './health/scheduler.js';
 import { createPathTracker, type PathTracker } from './health/tracker.js';
 import { createApp } from './http/app.js';
+import { createHttpServer, HTTP_LIMITS } from './http/server.js';
 import type { Logger } from './log/logger.js';
 import { renderMetrics } from './metrics/exposition.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
@@ -176,14 +176,10 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     renderMetrics: (format) => renderMetrics(core.metrics.registry, format),
     status: () => statusReport(core, { started_at: startedAt, ready: initialScanDone && scheduler.isReady() }),
   });
-  const server = http.createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
-    app.callback(),
-  );
-  server.maxHeadersCount = 64;
+  const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
+    server.listen({ port: config.listen.port, host: config.listen.host, backlog: HTTP_LIMITS.backlog }, () => {
       server.off('error', reject);
       resolve();
     });
