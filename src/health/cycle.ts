@@ -121,6 +121,10 @@ export function createCycle(opts: CycleOptions): RunCycle {
           opts.onInconclusive?.('inspect_error');
           logger.once(`inspect:${v.path}`, 'warn', 'cannot inspect an unmounted path', { path: v.path, error: r.error instanceof Error ? r.error : errorMessage(r.error) });
           return;
+        case 'symlink':
+          // Never a publish in progress: no grace.
+          apply(v, { state: 'not_mounted', detail: 'the mount directory is a symlink; it is not followed' });
+          return;
         case 'missing':
         case 'unmounted': {
           logger.forget(`inspect:${v.path}`);

@@ -182,11 +182,11 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
 
   const discoveryErrors = new Counter({
     name: 'juicefs_path_prober_discovery_errors_total',
-    help: 'Errors while finding paths, by kind: vol_data (unreadable or malformed vol_data.json), readdir, pods_dir, mountinfo, watch.',
+    help: 'Errors while finding paths, by kind: vol_data (unreadable or malformed vol_data.json), readdir, symlink (a kubelet directory that is a symlink, not followed), pods_dir, mountinfo, watch.',
     labelNames: ['kind'],
     registers,
   });
-  for (const kind of ['vol_data', 'readdir', 'pods_dir', 'mountinfo', 'watch']) discoveryErrors.inc({ kind }, 0);
+  for (const kind of ['vol_data', 'readdir', 'symlink', 'pods_dir', 'mountinfo', 'watch']) discoveryErrors.inc({ kind }, 0);
 
   const inconclusive = new Counter({
     name: 'juicefs_path_prober_inconclusive_probes_total',

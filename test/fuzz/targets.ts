@@ -79,8 +79,8 @@ const volDataCase: fc.Arbitrary<VolDataCase> = fc.oneof(
   fc.record({ kind: fc.constant('huge' as const) }),
 );
 const podModel = fc.uniqueArray(
-  fc.record({ uid: hostileString(1, 12), pvs: fc.uniqueArray(fc.record({ pv: hostileString(1, 12), data: volDataCase }), { maxLength: 5, selector: (p) => p.pv }) }),
-  { maxLength: 6, selector: (p) => p.uid },
+  fc.record({ uid: hostileString(1, 12), pvs: fc.uniqueArray(fc.record({ pv: hostileString(1, 12), data: volDataCase }), { maxLength: 4, selector: (p) => p.pv }) }),
+  { maxLength: 4, selector: (p) => p.uid },
 );
 
 function memoryFs(files: Map<string, string | NodeJS.ErrnoException>, dirs: Map<string, string[]>): DiscoveryFs {
@@ -91,6 +91,10 @@ function memoryFs(files: Map<string, string | NodeJS.ErrnoException>, dirs: Map<
       if (!names) throw enoent(dir);
       return [...names];
     },
+    async listEntries(dir) {
+      return (await this.list(dir)).map((name) => ({ name, symlink: false }));
+    },
+    realpath: async (p) => p,
     async readSmallFile(file, max) {
       const f = files.get(file);
       if (f === undefined) throw enoent(file);
