@@ -98,14 +98,16 @@ interface PathTruth {
 }
 
 let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+let tree: ReturnType<typeof createKubeletTree> | undefined;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const tree = createKubeletTree('soak');
+  tree = createKubeletTree('soak');
+  const k = tree;
   const ttlMs = durationMs! + 15 * 60_000;
   const clients: Client[] = [];
   for (let i = 0; i < CLIENTS; i++) {
-    const mnt = path.join(tree.root, 'jfs', `c${i}`);
+    const mnt = path.join(k.root, 'jfs', `c${i}`);
     clients.push({ index: i, mnt, fuse: await startFuse(mnt, { ttlMs }), mode: 'healthy' });
   }
   const live = new Map<string, PathTruth>();
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     if (!client) return;
     const uid = newPodUid();
     const pv = `pv-${pvSeq++}`;
-    const v = tree.publish(uid, pv);
+    const v = k.publish(uid, pv);
     bindMount(path.join(client.mnt, pv), v.mountPath); // the test client answers every lookup with a directory
     live.set(v.mountPath, { path: v.mountPath, podUid: uid, client, pv, changedAt: Date.now() });
   };
@@ -125,14 +127,14 @@ async function main(): Promise<void> {
     const victim = pick([...live.values()]);
     if (!victim) return;
     // kubelet's order: unmount, then delete.
-    tree.removePod(victim.podUid);
+    k.removePod(victim.podUid);
     live.delete(victim.path);
     removed.set(victim.path, Date.now());
   };
   for (let i = 0; i < PATHS; i++) addPod();
   process.stdout.write(`soak: ${PATHS} paths on ${CLIENTS} FUSE clients, ${formatDuration(durationMs!)}, seed ${values.seed}\n`);
 
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', INTERVAL, '--timeout', TIMEOUT, '--resync', '30s', '--publish-grace', '5s']);
+  daemon = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', INTERVAL, '--timeout', TIMEOUT, '--resync', '30s', '--publish-grace', '5s']);
   const pid = daemon.child.pid!;
   await daemon.waitFor((s) => s.ready && s.paths.length === PATHS, 60_000, 'all paths');
 
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
   const stopped = await daemon.stop('SIGTERM');
   process.stdout.write(`daemon stopped by SIGTERM in ${stopped.ms} ms (code ${stopped.code})\n`);
   cleanupAll();
-  tree.remove();
+  k.remove();
   if (stale > 0 || wrong > 0 || stopped.code !== 0) process.exitCode = 1;
 }
 
@@ -296,6 +298,7 @@ main().then(
     process.stderr.write(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     daemon?.child.kill('SIGKILL');
     cleanupAll();
+    tree?.remove();
     process.exit(1);
   },
 );
