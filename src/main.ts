@@ -2,7 +2,6 @@
 // either the daemon (serve) or a single cycle (check). Only here is anything
 // listened on, spawned or scheduled.
 
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realpath } from 'node:fs/promises';
 import type { Config } from './cli/args.js';
@@ -15,6 +14,7 @@ import { createCycle, type RunCycle } from './health/cycle.js';
 import { createScheduler, type Scheduler } from './health/scheduler.js';
 import { createPathTracker, type PathTracker } from './health/tracker.js';
 import { createApp } from './http/app.js';
+import { createHttpServer, HTTP_LIMITS } from './http/server.js';
 import type { Logger } from './log/logger.js';
 import { renderMetrics } from './metrics/exposition.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
@@ -218,14 +218,10 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
       ),
   });
-  const server = http.createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
-    app.callback(),
-  );
-  server.maxHeadersCount = 64;
+  const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
+    server.listen({ port: config.listen.port, host: config.listen.host, backlog: HTTP_LIMITS.backlog }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -246,20 +242,48 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     );
   };
   let watcher: PodWatcher | undefined;
+  let watchLimited = false;
   let stopping = false;
+  const dropWatcher = () => {
+    const w = watcher;
+    watcher = undefined;
+    core.metrics.watching(false);
+    if (w) void w.close();
+  };
   const ensureWatcher = async () => {
-    if (watcher || stopping) return;
+    if (stopping) return;
+    let present = true;
     try {
       await nodeDiscoveryFs.list(core.layout.podsDir);
     } catch {
-      return; // not there yet: the next resync tries again
+      present = false;
     }
+    if (!present) {
+      // A watch on a deleted directory never fires again: start over once it is back.
+      if (watcher) {
+        logger.warn('the kubelet pods directory is gone; watching again once it is back', { dir: core.layout.podsDir });
+        dropWatcher();
+      }
+      return;
+    }
+    if (watcher || watchLimited) return;
     watcher = watchPods({
       layout: core.layout,
       logger,
       onPodChange: podChanged,
       onError: () => core.metrics.discoveryError('watch'),
+      onLimit: (err) => {
+        // Each watch held now is one fewer for the node's other programs; give them all back.
+        watchLimited = true;
+        dropWatcher();
+        logger.warn('inotify watches used up; the pods directory is no longer watched, new and removed pods are found by the periodic scan', {
+          dir: core.layout.podsDir,
+          resync: `${config.resyncMs}ms`,
+          error: err instanceof Error ? err : String(err),
+        });
+      },
     });
+    core.metrics.watching(true);
     logger.info('watching pods directory', { dir: core.layout.podsDir });
   };
 
@@ -291,7 +315,9 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       server.closeAllConnections();
       // Blocked probes live in the helpers, so nothing here waits on a mount.
       core.close();
-      if (watcher) await Promise.race([watcher.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+      const w = watcher;
+      watcher = undefined;
+      if (w) await Promise.race([w.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };
 }

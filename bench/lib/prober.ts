@@ -23,7 +23,7 @@ export function profileInto(dir: string): void {
 export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000): Promise<Prober> {
   const t0 = performance.now();
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, nodeArgs);
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, { nodeArgs });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);

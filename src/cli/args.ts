@@ -76,10 +76,14 @@ export function usage(): string {
   return lines.join('\n') + '\n';
 }
 
-function duration(flag: string, value: string, min: number): number {
+/** Node's timers fire at once for a delay past this (about 24.8 days), so a timer-driven flag must stay below it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function duration(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new UsageError(`--${flag}: "${value}" is not a duration (use e.g. 500ms, 10s, 1m)`, flag);
   if (ms < min) throw new UsageError(`--${flag}: ${value} is too short (minimum ${min}ms)`, flag);
+  if (ms > max) throw new UsageError(`--${flag}: ${value} is too long (maximum ${max}ms, about 24 days)`, flag);
   return ms;
 }
 
@@ -136,9 +140,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     return v;
   };
 
-  const intervalMs = duration('interval', raw('interval'), 100);
-  const timeoutMs = duration('timeout', raw('timeout'), 10);
-  const resyncMs = duration('resync', raw('resync'), 1000);
+  const intervalMs = duration('interval', raw('interval'), 100, MAX_TIMER_MS);
+  const timeoutMs = duration('timeout', raw('timeout'), 10, MAX_TIMER_MS);
+  const resyncMs = duration('resync', raw('resync'), 1000, MAX_TIMER_MS);
   const publishGraceMs = duration('publish-grace', raw('publish-grace'), 0);
   const logLevel = raw('log-level') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`, 'log-level');

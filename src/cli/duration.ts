@@ -15,7 +15,8 @@ export function parseDuration(text: string): number | undefined {
     if (!m || m.index !== at) return undefined;
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+  const ms = Math.round(total);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 export function formatDuration(ms: number): string {

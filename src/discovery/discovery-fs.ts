@@ -3,17 +3,29 @@
 // name only (no per-entry stat), and files are opened without following links.
 
 import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, realpath } from 'node:fs/promises';
+
+export interface DirEntry {
+  readonly name: string;
+  /** From the directory entry's type (d_type), not from a stat: a mount point below is never touched. */
+  readonly symlink: boolean;
+}
 
 export interface DiscoveryFs {
   /** Entry names of a directory; no stat of the entries. */
   list(dir: string): Promise<string[]>;
+  /** Entry names and whether each is a symlink; no stat of the entries. */
+  listEntries(dir: string): Promise<DirEntry[]>;
+  /** The path with every symlink resolved (lstat of each component: kubelet's directories, never a mount). */
+  realpath(p: string): Promise<string>;
   /** At most `max + 1` bytes of a regular file, never through a symlink. */
   readSmallFile(file: string, max: number): Promise<string>;
 }
 
 export const nodeDiscoveryFs: DiscoveryFs = {
   list: (dir) => readdir(dir),
+  listEntries: async (dir) => (await readdir(dir, { withFileTypes: true })).map((d) => ({ name: d.name, symlink: d.isSymbolicLink() })),
+  realpath: (p) => realpath(p),
   async readSmallFile(file, max) {
     const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {

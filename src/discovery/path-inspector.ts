@@ -17,19 +17,21 @@ export type Inspection =
   | { readonly kind: 'missing'; readonly publishedAt: number }
   /** Published, directory present, nothing mounted on it. */
   | { readonly kind: 'unmounted'; readonly publishedAt: number }
+  /** Published, and the mount directory is a symlink: nothing kubelet or a driver makes; never followed. */
+  | { readonly kind: 'symlink'; readonly publishedAt: number }
   | { readonly kind: 'unknown'; readonly error: unknown };
 
 export interface PathInspector {
   inspect(volume: VolumePath): Promise<Inspection>;
 }
 
-export interface InspectorFs extends Pick<DiscoveryFs, 'list'> {
+export interface InspectorFs extends Pick<DiscoveryFs, 'listEntries'> {
   /** mtime of a directory (not of a mount). */
   mtimeMs(dir: string): Promise<number>;
 }
 
 export const nodeInspectorFs = (fs: DiscoveryFs): InspectorFs => ({
-  list: fs.list,
+  listEntries: fs.listEntries,
   mtimeMs: async (dir) => (await lstat(dir)).mtimeMs,
 });
 
@@ -38,14 +40,15 @@ export function createPathInspector(fs: InspectorFs): PathInspector {
     async inspect(volume) {
       const parent = path.dirname(volume.path);
       const name = path.basename(volume.path);
-      let names: string[];
+      let entries: { name: string; symlink: boolean }[];
       try {
-        names = await fs.list(parent);
+        entries = await fs.listEntries(parent);
       } catch (error) {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'gone', why: `${parent} is gone` };
         return { kind: 'unknown', error };
       }
+      const names = entries.map((e) => e.name);
       if (volume.kind === 'volume' && !names.includes(VOL_DATA_FILE)) {
         return { kind: 'gone', why: `${VOL_DATA_FILE} is gone` };
       }
@@ -62,6 +65,7 @@ export function createPathInspector(fs: InspectorFs): PathInspector {
         if (code === 'ENOENT') return { kind: 'gone', why: `${parent} is gone` };
         return { kind: 'unknown', error };
       }
+      if (entries.some((e) => e.name === name && e.symlink)) return { kind: 'symlink', publishedAt };
       const present = volume.kind === 'volume' ? names.includes(MOUNT_DIR) : true;
       return present ? { kind: 'unmounted', publishedAt } : { kind: 'missing', publishedAt };
     },

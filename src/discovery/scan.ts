@@ -10,7 +10,8 @@ import { parseVolData, VOL_DATA_MAX_BYTES } from './vol-data.js';
 
 export interface ScanProblem {
   readonly file: string;
-  readonly kind: 'vol_data' | 'readdir';
+  /** `symlink`: a directory kubelet would have made is a symlink; it is not followed. */
+  readonly kind: 'vol_data' | 'readdir' | 'symlink';
   readonly error: unknown;
 }
 
@@ -41,9 +42,14 @@ export async function scanPod(opts: ScanOptions, podUid: string): Promise<PodSca
   const incomplete: string[] = [];
   const unreadable: string[] = [];
   const csiDir = layout.csiDir(podUid);
-  let pvs: string[];
+  let entries: { name: string; symlink: boolean }[];
   try {
-    pvs = await fs.list(csiDir);
+    entries = await fs.listEntries(csiDir);
+    // `volumes` or `kubernetes.io~csi` a symlink would lead out of the kubelet directory.
+    if ((await fs.realpath(csiDir)) !== csiDir) {
+      problems.push({ file: csiDir, kind: 'symlink', error: new Error(`${csiDir} leads through a symlink; not followed`) });
+      return { podUid, volumes, problems, incomplete, unreadable, podExists: true, listed: true };
+    }
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -54,8 +60,14 @@ export async function scanPod(opts: ScanOptions, podUid: string): Promise<PodSca
     problems.push({ file: csiDir, kind: 'readdir', error });
     return { podUid, volumes, problems, incomplete, unreadable, podExists: true, listed: false };
   }
+  const pvs: string[] = [];
+  for (const e of entries) {
+    if (!isPlainName(e.name)) continue;
+    if (e.symlink) problems.push({ file: layout.pvDir(podUid, e.name), kind: 'symlink', error: new Error('a volume directory that is a symlink is not followed') });
+    else pvs.push(e.name);
+  }
   await Promise.all(
-    pvs.filter(isPlainName).map(async (pv) => {
+    pvs.map(async (pv) => {
       const file = layout.volDataPath(podUid, pv);
       let text: string;
       try {
@@ -98,13 +110,20 @@ export interface FullScan {
 }
 
 export async function scanAll(opts: ScanOptions): Promise<FullScan> {
-  let uids: string[];
+  let entries: { name: string; symlink: boolean }[];
   try {
-    uids = await opts.fs.list(opts.layout.podsDir);
+    entries = await opts.fs.listEntries(opts.layout.podsDir);
   } catch (error) {
     return { pods: [], ok: false, error };
   }
-  const pods = await mapLimit(uids.filter(isPlainName), 32, (uid) => scanPod(opts, uid));
+  const plain = entries.filter((e) => isPlainName(e.name));
+  const pods = await mapLimit(plain, 32, async (e): Promise<PodScan> => {
+    if (!e.symlink) return scanPod(opts, e.name);
+    // Kubelet makes pod directories, never links: one here leads elsewhere and is not followed.
+    const file = opts.layout.podDir(e.name);
+    const problems: ScanProblem[] = [{ file, kind: 'symlink', error: new Error('a pod directory that is a symlink is not followed') }];
+    return { podUid: e.name, volumes: [], problems, incomplete: [], unreadable: [], podExists: true, listed: true };
+  });
   return { pods, ok: true };
 }
 

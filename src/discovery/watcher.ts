@@ -25,6 +25,18 @@ export interface PodWatcherOptions {
   /** A pod's CSI directories changed (or the pod came or went). */
   readonly onPodChange: (podUid: string) => void;
   readonly onError?: (err: unknown) => void;
+  /**
+   * The kernel refused a watch (inotify watches or instances used up). Called
+   * once; the watcher is then useless (some directories unwatched) and should
+   * be closed, leaving discovery to the periodic scan.
+   */
+  readonly onLimit?: (err: unknown) => void;
+}
+
+/** ENOSPC from inotify_add_watch (fs.inotify.max_user_watches), EMFILE from inotify_init (max_user_instances). */
+export function isWatchLimitError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  return code === 'ENOSPC' || code === 'EMFILE';
 }
 
 export const WATCH_DEPTH = 3;
@@ -69,9 +81,17 @@ export function watchPods(opts: PodWatcherOptions): PodWatcher {
   };
   watcher.on('addDir', onEvent);
   watcher.on('unlinkDir', onEvent);
+  let limited = false;
   watcher.on('error', (err: unknown) => {
     opts.onError?.(err);
-    logger.once(`watch-error:${String(err)}`, 'warn', 'pods directory watch error; periodic resync continues', { error: err });
+    if (isWatchLimitError(err)) {
+      // One error per directory that could not be watched: report the condition once.
+      if (!limited) opts.onLimit?.(err);
+      limited = true;
+      return;
+    }
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : String(err);
+    logger.once(`watch-error:${code}`, 'warn', 'pods directory watch error; periodic resync continues', { error: err });
   });
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));

@@ -71,7 +71,8 @@ export function createCycle(opts: CycleOptions): RunCycle {
 
   return async function runCycle(): Promise<CycleReport> {
     const t0 = monotonic();
-    const asOf = clock.now();
+    // Verdicts are ordered on the monotonic clock: a wall clock stepped back would make them look stale.
+    const asOf = t0;
     const table = await readTable();
     if (!table) return { ok: false, paths: 0, sources: 0, durationMs: monotonic() - t0 };
 
@@ -101,7 +102,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
         unmounted.push(v);
         continue;
       }
-      tracker.markMounted(v);
+      tracker.markMounted(v, asOf);
       if (!opts.fsTypes.has(entry.fsType)) {
         apply(v, wrongTypeVerdict(entry, opts.fsTypes));
         continue;
@@ -123,11 +124,18 @@ export function createCycle(opts: CycleOptions): RunCycle {
           opts.onInconclusive?.('inspect_error');
           logger.once(`inspect:${v.path}`, 'warn', 'cannot inspect an unmounted path', { path: v.path, error: r.error instanceof Error ? r.error : errorMessage(r.error) });
           return;
+        case 'symlink':
+          // Never a publish in progress: no grace.
+          apply(v, { state: 'not_mounted', detail: 'the mount directory is a symlink; it is not followed' });
+          return;
         case 'missing':
         case 'unmounted': {
           logger.forget(`inspect:${v.path}`);
           const age = clock.now() - r.publishedAt;
-          if (!tracker.everMounted(v.path) && age < opts.publishGraceMs) {
+          // The directory's mtime survives a restart of the prober but is on the wall clock;
+          // the time we have watched the path ourselves caps the grace should that clock step back.
+          const watched = monotonic() - (tracker.firstSeen(v.path) ?? monotonic());
+          if (!tracker.everMounted(v.path) && age < opts.publishGraceMs && watched < opts.publishGraceMs) {
             apply(v, { state: 'pending', detail: `published ${formatMs(Math.max(0, age))} ago, not mounted yet (grace ${formatMs(opts.publishGraceMs)})` });
           } else if (r.kind === 'missing') {
             apply(v, { state: 'not_found', detail: 'the mount directory does not exist' });

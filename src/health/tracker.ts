@@ -21,15 +21,19 @@ export interface ProbeFacts {
 
 export interface PathTracker {
   /**
-   * Applies a verdict observed as of `asOf` (the mount table read it came from).
-   * Older observations than the last applied one are ignored. Returns a delay
-   * after which the path should be looked at again, when the verdict is held back.
+   * Applies a verdict observed as of `asOf`: monotonic milliseconds (never the
+   * wall clock, which can jump) taken before the mount table read it came from.
+   * Observations older than the last applied one, or than the path's removal,
+   * are ignored. Returns a delay after which the path should be looked at
+   * again, when the verdict is held back.
    */
   observe(volume: VolumePath, verdict: Verdict, asOf: number, probe?: ProbeFacts): number | undefined;
   /** Records a probe that gave no verdict, so /status still shows when it ran. */
   probed(path: string, probe: ProbeFacts): void;
-  markMounted(volume: VolumePath): void;
+  markMounted(volume: VolumePath, asOf: number): void;
   everMounted(path: string): boolean;
+  /** Monotonic ms of the first observation of the path, if it is tracked. */
+  firstSeen(path: string): number | undefined;
   remove(path: string, why: string): void;
   get(path: string): PathStatus | undefined;
   paths(): IterableIterator<string>;
@@ -49,6 +53,8 @@ export interface TrackerOptions {
    * window must not read as a broken mount.
    */
   readonly unmountConfirmMs?: number;
+  /** Monotonic milliseconds, the clock `asOf` values are on. */
+  readonly monotonic?: () => number;
 }
 
 interface PathRecord {
@@ -56,22 +62,35 @@ interface PathRecord {
   status?: PathStatus;
   everMounted: boolean;
   asOf: number;
+  firstSeen: number;
   unmountSeenAt?: number;
 }
 
 const UNMOUNTED: ReadonlySet<PathState> = new Set(['not_mounted', 'not_found', 'pending']);
+/** How long a removal outlives its path: longer than any cycle, which waits at most for a probe timeout. */
+const TOMBSTONE_MS = 10 * 60_000;
 
 export function createPathTracker(opts: TrackerOptions): PathTracker {
   const { logger, now } = opts;
   const confirmMs = opts.unmountConfirmMs ?? 2000;
+  const monotonic = opts.monotonic ?? (() => performance.now());
   const records = new Map<string, PathRecord>();
+  // When each path was last removed: a cycle that started before the removal
+  // must not bring the path (or the volume it was) back with a late verdict.
+  const removedAt = new Map<string, number>();
   const transitionListeners: ((t: Transition) => void)[] = [];
   const removeListeners: ((v: VolumePath) => void)[] = [];
 
-  const recordOf = (volume: VolumePath): PathRecord => {
+  /** The path's record, or undefined when `asOf` predates its removal. */
+  const recordOf = (volume: VolumePath, asOf: number): PathRecord | undefined => {
     let r = records.get(volume.path);
     if (!r) {
-      r = { volume, everMounted: false, asOf: -Infinity };
+      const gone = removedAt.get(volume.path);
+      if (gone !== undefined) {
+        if (asOf <= gone) return undefined;
+        removedAt.delete(volume.path);
+      }
+      r = { volume, everMounted: false, asOf: -Infinity, firstSeen: asOf };
       records.set(volume.path, r);
     } else if (r.volume !== volume) {
       r.volume = volume;
@@ -81,8 +100,8 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
 
   return {
     observe(volume, verdict, asOf, probe) {
-      const r = recordOf(volume);
-      if (asOf < r.asOf) return undefined;
+      const r = recordOf(volume, asOf);
+      if (!r || asOf < r.asOf) return undefined;
       const prev = r.status;
       if (
         (verdict.state === 'not_mounted' || verdict.state === 'not_found') &&
@@ -130,11 +149,18 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       const r = records.get(path);
       if (r?.status) r.status = { ...r.status, lastProbeAt: probe.at, lastProbeMs: probe.ms, source: probe.source };
     },
-    markMounted(volume) {
-      recordOf(volume).everMounted = true;
+    markMounted(volume, asOf) {
+      const r = recordOf(volume, asOf);
+      if (r) r.everMounted = true;
     },
     everMounted: (path) => records.get(path)?.everMounted ?? false,
+    firstSeen: (path) => records.get(path)?.firstSeen,
     remove(path, why) {
+      const t = monotonic();
+      removedAt.set(path, t);
+      if (removedAt.size > 1000) {
+        for (const [p, at] of removedAt) if (t - at > TOMBSTONE_MS) removedAt.delete(p);
+      }
       const r = records.get(path);
       if (!r) return;
       records.delete(path);

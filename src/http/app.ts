@@ -33,6 +33,16 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   app.use(async (ctx) => {
+    // Nothing here reads a body: refuse one rather than read it, and close the
+    // connection so the rest of it is never read either.
+    if (hasBody(ctx.req.headers)) {
+      ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 413 : 405;
+      if (ctx.status === 405) ctx.set('Allow', ALLOW);
+      ctx.set('Connection', 'close');
+      ctx.type = 'text/plain';
+      ctx.body = ctx.status === 413 ? 'request bodies are not accepted\n' : 'method not allowed\n';
+      return;
+    }
     if (!ROUTES.has(ctx.path)) {
       ctx.status = 404;
       ctx.type = 'text/plain';
@@ -76,6 +86,10 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   return app;
+}
+
+function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
+  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
 }
 
 function landingPage(version: string): string {

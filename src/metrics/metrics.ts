@@ -34,6 +34,8 @@ export interface ProberMetrics {
   discoveryError(kind: string): void;
   inconclusive(reason: string): void;
   mountTableSize(entries: number): void;
+  /** Whether the pods directory is watched (1) or found only by the periodic scan (0). */
+  watching(active: boolean): void;
 }
 
 
@@ -155,11 +157,11 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
 
   const discoveryErrors = new Counter({
     name: 'juicefs_path_prober_discovery_errors_total',
-    help: 'Errors while finding paths, by kind: vol_data (unreadable or malformed vol_data.json), readdir, pods_dir, mountinfo, watch.',
+    help: 'Errors while finding paths, by kind: vol_data (unreadable or malformed vol_data.json), readdir, symlink (a kubelet directory that is a symlink, not followed), pods_dir, mountinfo, watch.',
     labelNames: ['kind'],
     registers,
   });
-  for (const kind of ['vol_data', 'readdir', 'pods_dir', 'mountinfo', 'watch']) discoveryErrors.inc({ kind }, 0);
+  for (const kind of ['vol_data', 'readdir', 'symlink', 'pods_dir', 'mountinfo', 'watch']) discoveryErrors.inc({ kind }, 0);
 
   const inconclusive = new Counter({
     name: 'juicefs_path_prober_inconclusive_probes_total',
@@ -173,6 +175,13 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     help: 'Entries in the mount table at the last cycle.',
     registers,
   });
+
+  const watchActive = new Gauge({
+    name: 'juicefs_path_prober_watch_active',
+    help: 'Whether the kubelet pods directory is watched with inotify (1), or changes are found only by the periodic scan every --resync (0: directory missing, or inotify watches used up).',
+    registers,
+  });
+  watchActive.set(0);
 
   new Gauge({
     name: 'juicefs_path_prober_build_info',
@@ -203,5 +212,6 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     discoveryError: (kind) => discoveryErrors.inc({ kind }),
     inconclusive: (reason) => inconclusive.inc({ reason }),
     mountTableSize: (n) => mountEntries.set(n),
+    watching: (active) => watchActive.set(active ? 1 : 0),
   };
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { HelperLostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { decodeResponse, encodeRequest, type HelperResponse } from './helper-protocol.js';
+import { decodeResponse, encodeRequest, PING, PONG, type HelperResponse } from './helper-protocol.js';
 
 export interface HelperRequest {
   /** Resolves when the request has been written to a helper: the probe's clock starts here. */
@@ -20,6 +20,14 @@ export interface HelperRequest {
   readonly done: Promise<HelperResponse>;
   /** The caller gave up waiting: count the call as holding a helper thread. */
   markStuck(): void;
+  /**
+   * Whether the helper holding this request still answers. A helper killed
+   * while one of its threads is blocked on a hung mount never exits (it stays
+   * a zombie until the mount answers), so no exit event comes: without this,
+   * every probe sent to it would time out and read as a broken mount. A helper
+   * that does not answer is replaced and its requests fail with HelperLostError.
+   */
+  alive(): Promise<boolean>;
 }
 
 export interface HelperPoolStats {
@@ -51,6 +59,8 @@ export interface HelperPoolOptions {
   readonly spawnHelper?: SpawnHelper;
   /** Minimum gap between spawns after a helper died unexpectedly. */
   readonly respawnDelayMs?: number;
+  /** How long a helper may take to answer a ping before it is given up. */
+  readonly pingTimeoutMs?: number;
 }
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
@@ -77,6 +87,9 @@ interface Helper {
   stuck: number;
   retired: boolean;
   exited: boolean;
+  /** The liveness check under way, shared by every request that asks. */
+  ping?: Promise<boolean>;
+  onPong?: () => void;
 }
 
 interface Queued {
@@ -91,6 +104,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   const reserve = Math.min(opts.reserve ?? 16, threads - 1);
   const spawnHelper = opts.spawnHelper ?? spawnNodeHelper;
   const respawnDelayMs = opts.respawnDelayMs ?? 1000;
+  const pingTimeoutMs = opts.pingTimeoutMs ?? 3000;
   const { logger } = opts;
   const helpers = new Set<Helper>();
   // FIFO with a moving head: Array#shift is linear, and a cycle can queue 10,000 requests.
@@ -107,7 +121,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
 
   const start = (): Helper | undefined => {
     if (closed) return undefined;
-    const wait = lastUnexpectedExit + respawnDelayMs - Date.now();
+    const wait = lastUnexpectedExit + respawnDelayMs - performance.now();
     if (wait > 0) {
       respawnTimer ??= setTimeout(() => {
         respawnTimer = undefined;
@@ -131,6 +145,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
         drain();
         return;
       }
+      if (line === PONG) return h.onPong?.();
       const r = decodeResponse(line);
       const p = r && h.pending.get(r.id);
       if (!r || !p) return;
@@ -141,18 +156,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     });
     const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
       if (h.exited) return;
-      h.exited = true;
-      helpers.delete(h);
-      if (!closed && (!h.retired || h.pending.size > 0)) {
-        unexpectedExits++;
-        lastUnexpectedExit = Date.now();
-        logger.warn('probe helper exited unexpectedly', { pid: proc.pid, code, signal, pending: h.pending.size });
-      }
-      const lost = new HelperLostError(`probe helper ${proc.pid} exited (${signal ?? code})`);
-      for (const p of h.pending.values()) p.reject(lost);
-      h.pending.clear();
-      if (active === h) active = undefined;
-      drain();
+      lose(h, `exited (${signal ?? code})`, { code, signal });
     };
     proc.once('exit', onGone);
     // A helper that cannot even be spawned emits only 'error'.
@@ -162,6 +166,55 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     });
     logger.debug('probe helper started', { pid: proc.pid, threads });
     return h;
+  };
+
+  /** A helper is gone (exited, or stopped answering): fail its requests and let a new one take over. */
+  const lose = (h: Helper, why: string, fields: Record<string, unknown> = {}) => {
+    h.exited = true;
+    helpers.delete(h);
+    if (!closed && (!h.retired || h.pending.size > 0)) {
+      unexpectedExits++;
+      lastUnexpectedExit = performance.now();
+      logger.warn(why.startsWith('exited') ? 'probe helper exited unexpectedly' : 'probe helper stopped answering; replacing it', {
+        pid: h.proc.pid,
+        ...fields,
+        pending: h.pending.size,
+      });
+    }
+    const lost = new HelperLostError(`probe helper ${h.proc.pid} ${why}`);
+    for (const p of h.pending.values()) p.reject(lost);
+    h.pending.clear();
+    h.onPong?.();
+    if (active === h) active = undefined;
+    drain();
+  };
+
+  const checkAlive = (h: Helper): Promise<boolean> => {
+    if (h.exited) return Promise.resolve(false);
+    // A retired helper takes no input (its stdin is closed); it only holds calls already stuck.
+    if (h.retired) return Promise.resolve(true);
+    h.ping ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        h.onPong = undefined;
+        h.ping = undefined;
+        resolve(false);
+        if (h.exited) return;
+        lose(h, `did not answer a ping within ${pingTimeoutMs} ms`);
+        // Most likely dying with a thread blocked on a mount; make sure it goes.
+        h.proc.kill('SIGKILL');
+        h.proc.stdin?.destroy();
+        h.proc.stdout?.destroy();
+        h.proc.stderr?.destroy();
+      }, pingTimeoutMs);
+      h.onPong = () => {
+        clearTimeout(timer);
+        h.onPong = undefined;
+        h.ping = undefined;
+        resolve(!h.exited);
+      };
+      h.proc.stdin?.write(`${PING}\n`);
+    });
+    return h.ping;
   };
 
   const retire = (h: Helper) => {
@@ -240,6 +293,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       return {
         sent,
         done,
+        alive: () => (helper ? checkAlive(helper) : Promise.resolve(true)),
         markStuck() {
           if (stuckMarked || !helper || !helper.pending.has(pending.id)) return;
           stuckMarked = true;

@@ -100,6 +100,11 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
         const r = await withDeadline(req.done);
         const ms = monotonic() - t0;
         if (r === TIMED_OUT) {
+          // Slow mount, or a helper that no longer answers anything? Only the first is a verdict.
+          if (!(await req.alive())) {
+            settle();
+            return { kind: 'lost', reason: 'the probe helper stopped answering' };
+          }
           flight.timedOut = true;
           req.markStuck();
           // Keep the flight until the call really returns; that is what frees the source.

@@ -60,6 +60,10 @@ test('bad values are usage errors that name the flag', (t) => {
     [['--helper-threads', '2'], 'helper-threads'],
     [['--bogus'], 'bogus'],
     [['--interval'], 'interval'],
+    // Past 2^31-1 ms Node fires a timer at once: a 600h timeout would time out every probe.
+    [['--timeout', '600h'], 'timeout'],
+    [['--interval', '25000h'], 'interval'],
+    [['--resync', '9999999999s'], 'resync'],
   ];
   for (const [argv, flag] of cases) {
     const err = t.throws(() => parseCommandLine(argv, {}), { instanceOf: UsageError }, argv.join(' '));

@@ -20,3 +20,8 @@ test('formats back to the shortest whole unit', (t) => {
   t.is(formatDuration(1500), '1500ms');
   t.is(formatDuration(5000), '5s');
 });
+
+test('a duration too large to be a whole number of milliseconds is not a duration', (t) => {
+  t.is(parseDuration('800000000000m'), undefined);
+  t.is(parseDuration(`${'9'.repeat(40)}h`), undefined);
+});

@@ -9,7 +9,7 @@ function setup() {
   let now = 1_000;
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), now: () => now });
-  const tracker = createPathTracker({ logger, now: () => now, unmountConfirmMs: 2000 });
+  const tracker = createPathTracker({ logger, now: () => now, monotonic: () => now, unmountConfirmMs: 2000 });
   return { tracker, lines, advance: (ms: number) => (now += ms), at: () => now };
 }
 
@@ -39,7 +39,7 @@ test('since is kept while the state holds and moves when it changes', (t) => {
 
 test('an unmount of a mounted path is held back until it is confirmed', (t) => {
   const { tracker, advance, at } = setup();
-  tracker.markMounted(vol);
+  tracker.markMounted(vol, at());
   tracker.observe(vol, { state: 'healthy', detail: '' }, at());
   advance(100);
   const again = tracker.observe(vol, { state: 'not_mounted', detail: '' }, at());
@@ -75,4 +75,19 @@ test('removing a path drops it from every view and tells listeners', (t) => {
   t.deepEqual(tracker.list(), []);
   t.is(tracker.counts().size, 0);
   t.deepEqual(removed, [vol.path]);
+});
+
+test('a verdict from a cycle that began before the path was removed does not bring it back', (t) => {
+  const { tracker, advance, at } = setup();
+  const startedAt = at();
+  tracker.observe(vol, { state: 'healthy', detail: '' }, startedAt);
+  advance(100);
+  tracker.remove(vol.path, 'pod deleted');
+  tracker.observe(vol, { state: 'timeout', detail: 'late' }, startedAt);
+  tracker.markMounted(vol, startedAt);
+  t.is(tracker.get(vol.path), undefined);
+  t.deepEqual(tracker.tracked(), []);
+  advance(100);
+  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  t.is(tracker.get(vol.path)!.state, 'healthy', 'a cycle after the removal may add it again');
 });

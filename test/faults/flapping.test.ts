@@ -1,0 +1,64 @@
+import test from 'ava';
+import path from 'node:path';
+import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
+import { mountTest } from '../fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, forceUnmount, startFuse, type FuseHandle } from '../fixtures/mounts.js';
+
+let tree: KubeletTree | undefined;
+let daemon: DaemonProcess | undefined;
+test.after.always(async () => {
+  await daemon?.stop('SIGKILL');
+  cleanupAll();
+  tree?.remove();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+mountTest('a mount flapping healthy → hung → dead → remounted, again and again, is reported in step and leaves nothing stuck', async (t) => {
+  tree = createKubeletTree('flap');
+  const k = tree;
+  const v = k.publish(newPodUid(), 'pv-flap');
+  const other = k.publish(newPodUid(), 'pv-steady');
+  const steady = await startFuse(path.join(k.root, 'jfs-steady'));
+  bindMount(path.join(steady.mnt, 'pv-steady'), other.mountPath);
+  const mountClient = async (): Promise<FuseHandle> => {
+    forceUnmount(v.mountPath);
+    const fuse = await startFuse(path.join(k.root, 'jfs-flap'));
+    bindMount(path.join(fuse.mnt, 'pv-flap'), v.mountPath);
+    return fuse;
+  };
+  let fuse = await mountClient();
+  daemon = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
+  const d = daemon;
+  const state = (want: string, what: string) => d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 20_000, what);
+  await state('healthy', 'healthy');
+
+  let polling = true;
+  const steadyValues = new Set<number | undefined>();
+  const poll = (async () => {
+    while (polling) {
+      steadyValues.add(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: other.mountPath }));
+      await sleep(50);
+    }
+  })();
+
+  const ROUNDS = 3;
+  for (let round = 1; round <= ROUNDS; round++) {
+    await fuse.setMode(round % 2 ? 'hung' : 'hungread');
+    await state('timeout', `timeout in round ${round}`);
+    await fuse.kill(); // the client dies: the blocked call returns ENOTCONN
+    await state('disconnected', `disconnected in round ${round}`);
+    fuse = await mountClient();
+    await state('healthy', `healthy again in round ${round}`);
+  }
+  polling = false;
+  await poll;
+
+  const changes = d.logs.filter((l) => l.msg === 'volume path state' && l.path === v.mountPath).map((l) => l.state);
+  t.deepEqual(changes, ['healthy', ...Array.from({ length: ROUNDS }, () => ['timeout', 'disconnected', 'healthy']).flat()], 'each step once, nothing in between');
+  t.deepEqual([...steadyValues], [1], 'the steady neighbour never wavers');
+  const s = await d.status();
+  t.is(s.probe.stuck.length, 0, 'no probe left stuck');
+  t.is(s.probe.in_flight, 0);
+  t.is(s.probe.helpers.retired, 0);
+});

@@ -1,0 +1,87 @@
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
+import { mountTest } from '../fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+
+const trees: KubeletTree[] = [];
+const daemons: DaemonProcess[] = [];
+test.after.always(async () => {
+  for (const d of daemons) await d.stop('SIGKILL');
+  cleanupAll();
+  for (const t of trees) t.remove();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const gauge = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]);
+
+mountTest('a kubelet directory absent at start is waited for, and its pods are found once it appears', async (t) => {
+  const k = createKubeletTree('late');
+  trees.push(k);
+  const away = `${k.kubeletDir}.away`;
+  fs.renameSync(k.kubeletDir, away);
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '0s']);
+  daemons.push(d);
+  await sleep(2500);
+  t.is((await d.get('/healthz')).status, 200);
+  t.is((await d.get('/readyz')).status, 200, 'ready: nothing published is a valid answer');
+  let text = await d.metrics();
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'pods_dir' })! >= 2);
+  t.is(gauge(text, 'juicefs_path_prober_watch_active'), 0);
+  t.is(d.logs.filter((l) => l.msg === 'cannot list the kubelet pods directory; will retry every resync').length, 1, 'logged once');
+
+  fs.renameSync(away, k.kubeletDir);
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const v = k.publish(newPodUid(), 'pv-late');
+  bindMount(path.join(fuse.mnt, 'pv-late'), v.mountPath);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'the path once the directory is there');
+  await d.waitFor(() => true, 1);
+  const deadline = Date.now() + 20_000;
+  while (gauge((text = await d.metrics()), 'juicefs_path_prober_watch_active') !== 1 && Date.now() < deadline) await sleep(200);
+  t.is(gauge(text, 'juicefs_path_prober_watch_active'), 1, 'and it is watched');
+  // Watched now: a pod added next is found without waiting for the scan.
+  const v2 = k.publish(newPodUid(), 'pv-later');
+  bindMount(path.join(fuse.mnt, 'pv-later'), v2.mountPath);
+  await d.waitFor((s) => byPath(s, v2.mountPath)?.state === 'healthy', 20_000, 'a second path');
+});
+
+mountTest('a kubelet directory removed while running takes its series with it, and is watched again when it comes back', async (t) => {
+  const k = createKubeletTree('removed');
+  trees.push(k);
+  const fuse = await startFuse(path.join(k.root, 'jfs'));
+  const v = k.publish(newPodUid(), 'pv-a');
+  bindMount(path.join(fuse.mnt, 'pv-a'), v.mountPath);
+  // A long resync: the directory coming back must be noticed by the next one, and pods after that by the watch.
+  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '2s', '--publish-grace', '0s']);
+  daemons.push(d);
+  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'healthy');
+
+  let polling = true;
+  const seen = new Set<number | undefined>();
+  const poll = (async () => {
+    while (polling) {
+      seen.add(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }));
+      await sleep(30);
+    }
+  })();
+  k.removePod(v.podUid);
+  fs.rmSync(k.kubeletDir, { recursive: true, force: true });
+  await d.waitFor((s) => s.paths.length === 0, 20_000, 'no paths');
+  await sleep(3000); // a resync or two without the directory
+  polling = false;
+  await poll;
+  t.false(seen.has(0), 'the removal never reads as a broken mount');
+  t.is((await d.get('/healthz')).status, 200);
+  let text = await d.metrics();
+  t.false(text.includes(v.mountPath));
+  t.is(gauge(text, 'juicefs_path_prober_watch_active'), 0);
+
+  fs.mkdirSync(k.podsDir, { recursive: true });
+  const deadline = Date.now() + 20_000;
+  while (gauge((text = await d.metrics()), 'juicefs_path_prober_watch_active') !== 1 && Date.now() < deadline) await sleep(200);
+  t.is(gauge(text, 'juicefs_path_prober_watch_active'), 1, 'watched again');
+  const v2 = k.publish(newPodUid(), 'pv-b');
+  bindMount(path.join(fuse.mnt, 'pv-b'), v2.mountPath);
+  await d.waitFor((s) => byPath(s, v2.mountPath)?.state === 'healthy', 20_000, 'a new pod after the directory came back');
+});

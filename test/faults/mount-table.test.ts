@@ -1,0 +1,62 @@
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
+import { mountTest } from '../fixtures/guard.js';
+import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
+import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+
+let tree: KubeletTree | undefined;
+let daemon: DaemonProcess | undefined;
+test.after.always(async () => {
+  await daemon?.stop('SIGKILL');
+  cleanupAll();
+  tree?.remove();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+mountTest('a mount table that turns unreadable or garbage mid-run keeps the last states, is counted and logged once, and is used again when it recovers', async (t) => {
+  tree = createKubeletTree('mi-flap');
+  const uid = newPodUid();
+  const okFuse = await startFuse(path.join(tree.root, 'jfs-ok'));
+  const ok = tree.publish(uid, 'pv-ok');
+  bindMount(path.join(okFuse.mnt, 'pv-ok'), ok.mountPath);
+  const badFuse = await startFuse(path.join(tree.root, 'jfs-bad'));
+  const bad = tree.publish(uid, 'pv-bad');
+  bindMount(path.join(badFuse.mnt, 'pv-bad'), bad.mountPath);
+  await badFuse.setMode('eio');
+  const link = path.join(tree.root, 'mountinfo');
+  fs.symlinkSync('/proc/self/mountinfo', link);
+  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--mountinfo', link, '--interval', '200ms', '--timeout', '1s', '--publish-grace', '0s']);
+  const d = daemon;
+  await d.waitFor((s) => byPath(s, ok.mountPath)?.state === 'healthy' && byPath(s, bad.mountPath)?.state === 'io_error', 20_000, 'states');
+
+  const garbage = path.join(tree.root, 'garbage');
+  fs.writeFileSync(garbage, 'not a mount table\n'.repeat(100) + '1 2 3\n');
+  const replace = (target: string) => {
+    fs.rmSync(link);
+    fs.symlinkSync(target, link);
+  };
+  const values = () => d.metrics().then((text) => [ok.mountPath, bad.mountPath].map((p) => sampleValue(text, 'juicefs_volume_path_health', { volume_path: p })));
+  const errors = async () => sampleValue(await d.metrics(), 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' })!;
+
+  for (const target of ['/nonexistent/mountinfo', garbage, tree.root /* a directory */]) {
+    const e0 = await errors();
+    replace(target);
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      t.deepEqual(await values(), [1, 0], `last states kept while the table is ${target}`);
+      await sleep(100);
+    }
+    t.true((await errors()) > e0, `counted for ${target}`);
+    replace('/proc/self/mountinfo');
+    // Recovered: a change is seen again.
+    await badFuse.setMode('healthy');
+    await d.waitFor((s) => byPath(s, bad.mountPath)?.state === 'healthy', 20_000, 'recovered');
+    await badFuse.setMode('eio');
+    await d.waitFor((s) => byPath(s, bad.mountPath)?.state === 'io_error', 20_000, 'recovered');
+  }
+  const logged = d.logs.filter((l) => l.msg === 'cannot read the mount table; keeping the last states until it can be read');
+  t.is(logged.length, 3, 'one line per outage');
+  t.is((await d.get('/healthz')).status, 200);
+});
