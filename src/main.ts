@@ -16,7 +16,6 @@ import { createPathTracker, type PathTracker } from './health/tracker.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, HTTP_LIMITS } from './http/server.js';
 import type { Logger } from './log/logger.js';
-import { renderMetrics } from './metrics/exposition.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { readMountTable } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
@@ -210,7 +209,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger,
     version: core.version,
     isReady: () => initialScanDone && scheduler.isReady(),
-    renderMetrics: (format) => renderMetrics(core.metrics.registry, format, [core.metrics.pathSeries]),
+    renderMetrics: (format) => core.metrics.render(format),
     status: () =>
       statusReport(
         core,

@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { PathTracker } from '../health/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { ALL_STATES, healthValue } from '../types.js';
+import { renderMetrics, type Format } from './exposition.js';
 import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
 
 const LOOP = 'Set by the background probe loop (not at scrape time)';
@@ -29,6 +30,8 @@ export interface ProberMetrics {
   readonly registry: Registry;
   /** Per-path families, rendered beside the Registry's. */
   readonly pathSeries: PathSeries;
+  /** The whole exposition: the Registry's families, then the per-path ones. */
+  render(format: Format): Promise<string>;
   observeProbe(seconds: number, result: string): void;
   observeCycle(seconds: number, ok: boolean): void;
   discoveryError(kind: string): void;
@@ -204,6 +207,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   return {
     registry,
     pathSeries,
+    render: (format) => renderMetrics(registry, format, [pathSeries]),
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);

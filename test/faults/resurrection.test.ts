@@ -1,6 +1,5 @@
 import test from 'ava';
 import path from 'node:path';
-import { renderMetrics } from '../../src/metrics/exposition.js';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
 import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
@@ -32,7 +31,7 @@ mountTest('a pod removed while its hung probe is waiting out the timeout gets no
   t.is(c.inventory.list().length, 0);
   await cycle;
   t.is(c.tracker.get(v.mountPath), undefined, 'the late timeout verdict is dropped');
-  const text = await renderMetrics(c.metrics.registry, 'prometheus');
+  const text = await c.metrics.render('prometheus');
   t.false(text.includes(v.mountPath), 'no series of the removed path');
 });
 
@@ -60,7 +59,7 @@ mountTest('a volume re-published at the same path mid-cycle is reported with its
   await c.runCycle();
   t.is(c.tracker.get(v.mountPath)?.state, 'healthy');
   t.is(c.tracker.get(v.mountPath)?.volume.volumeId, 'new-handle');
-  const text = await renderMetrics(c.metrics.registry, 'prometheus');
+  const text = await c.metrics.render('prometheus');
   t.false(text.includes('old-handle'));
   t.true(text.includes('volume_id="new-handle"'));
 });

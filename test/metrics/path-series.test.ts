@@ -1,7 +1,6 @@
 import test from 'ava';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
-import { renderMetrics } from '../../src/metrics/exposition.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { VolumePath } from '../../src/types.js';
 
@@ -20,7 +19,7 @@ function setup() {
     pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
     defaultMetrics: false,
   });
-  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => renderMetrics(metrics.registry, format, [metrics.pathSeries]);
+  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => metrics.render(format);
   return { tracker, render };
 }
 
