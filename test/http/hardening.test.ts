@@ -88,7 +88,7 @@ test.serial('a request body is never read: GET with a body is 413, other methods
   t.regex(chunked.text(), /^HTTP\/1\.1 413 /);
 });
 
-test.serial('oversized headers are refused with 431; too many headers are ignored past the limit; the server keeps serving', async (t) => {
+test.serial('oversized headers are refused with 431; too many headers are dropped or refused, as the Node.js version does it; the server keeps serving', async (t) => {
   for (const headers of [{ 'x-big': 'a'.repeat(20_000) }, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-h${i}`, 'b'.repeat(60)]))]) {
     const c = await raw();
     c.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
@@ -98,7 +98,9 @@ test.serial('oversized headers are refused with 431; too many headers are ignore
   const c = await raw();
   c.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Array.from({ length: 100 }, (_, i) => `x-${i}: 1\r\n`).join('')}\r\n`);
   await within(c.closed, 10_000, 'answered');
-  t.regex(c.text(), /^HTTP\/1\.1 200 /);
+  // Past maxHeadersCount, Node 20 drops the extra fields and answers; Node 24 refuses the request.
+  const major = Number(process.versions.node.split('.')[0]);
+  t.regex(c.text(), major >= 24 ? /^HTTP\/1\.1 431 / : major <= 20 ? /^HTTP\/1\.1 200 / : /^HTTP\/1\.1 (200|431) /);
   const long = await raw();
   long.socket.write(`GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
   await within(long.closed, 10_000, 'a huge URL answered');
