@@ -67,8 +67,7 @@ async function main(): Promise<void> {
   // and each PV's subdirectory is bind-mounted into the pod's target path.
   const client = async (pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> => {
     const fuse = await startFuse(path.join(t.root, 'juicefs-clients', pv));
-    const v = t.publish(uid, pv);
-    bindMount(path.join(fuse.mnt, pv), v.mountPath);
+    const v = t.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
     return { fuse, mountPath: v.mountPath };
   };
   const healthy = await client('pvc-healthy');

@@ -119,8 +119,7 @@ async function main(): Promise<void> {
     if (!client) return;
     const uid = newPodUid();
     const pv = `pv-${pvSeq++}`;
-    const v = k.publish(uid, pv);
-    bindMount(path.join(client.mnt, pv), v.mountPath); // the test client answers every lookup with a directory
+    const v = k.publish(uid, pv, { mountFrom: path.join(client.mnt, pv) }); // the test client answers every lookup with a directory
     live.set(v.mountPath, { path: v.mountPath, podUid: uid, client, pv, changedAt: Date.now() });
   };
   const removePod = () => {

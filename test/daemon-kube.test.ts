@@ -7,7 +7,7 @@ import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type 
 import { mountTest } from './fixtures/guard.js';
 import { appPod, mountPod, startFakeApiServer, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
+import { cleanupAll, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
 
 const NODE = 'test-node';
 const trees: KubeletTree[] = [];
@@ -39,8 +39,7 @@ async function daemon(k: KubeletTree, a: FakeApiServer, extra: string[] = []): P
 /** A JuiceFS-like client where a mount pod mounts it, its `<pv>` subdir bound to the pod's target path. */
 async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {
   const fuse = await startFuse(path.join(k.root, 'jfs', pv));
-  const vol = k.publish(uid, pv);
-  bindMount(path.join(fuse.mnt, pv), vol.mountPath);
+  const vol = k.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
   return { fuse, mountPath: vol.mountPath };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { byPath, FAST_FLAGS, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
 import { mountTest } from './fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse, unmount } from './fixtures/mounts.js';
+import { cleanupAll, startFuse, unmount } from './fixtures/mounts.js';
 
 const trees: KubeletTree[] = [];
 const daemons: DaemonProcess[] = [];
@@ -28,8 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 mountTest('a hung mount goes back to 1 when its client answers again', async (t) => {
   const k = tree('recover');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-r');
-  bindMount(path.join(fuse.mnt, 'pv-r'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-r', { mountFrom: path.join(fuse.mnt, 'pv-r') });
   const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
   await fuse.setMode('hungread');
@@ -48,8 +47,7 @@ mountTest('a new pod’s path appears and a deleted pod’s series vanish withou
   await d.waitFor((s) => s.ready, 5000, 'ready');
   const uid = newPodUid();
   const t0 = Date.now();
-  const v = k.publish(uid, 'pv-new');
-  bindMount(path.join(fuse.mnt, 'pv-new'), v.mountPath);
+  const v = k.publish(uid, 'pv-new', { mountFrom: path.join(fuse.mnt, 'pv-new') });
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'the new path');
   t.log(`new path healthy after ${Date.now() - t0} ms`);
   t.true(Date.now() - t0 < 3000);
@@ -69,8 +67,7 @@ mountTest('a normal pod teardown (unmount, then delete) never exports a 0', asyn
   const k = tree('teardown');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
-  const v = k.publish(uid, 'pv-t');
-  bindMount(path.join(fuse.mnt, 'pv-t'), v.mountPath);
+  const v = k.publish(uid, 'pv-t', { mountFrom: path.join(fuse.mnt, 'pv-t') });
   const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '100ms', '--timeout', '1s', '--resync', '10m']);
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
   let stop = false;
@@ -110,8 +107,7 @@ mountTest('many pods bound to one volume cost one stat per cycle', async (t) => 
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const paths: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const v = k.publish(newPodUid(), 'pv-shared');
-    bindMount(path.join(fuse.mnt, 'pv-shared'), v.mountPath);
+    const v = k.publish(newPodUid(), 'pv-shared', { mountFrom: path.join(fuse.mnt, 'pv-shared') });
     paths.push(v.mountPath);
   }
   const d = await daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s']);
@@ -133,8 +129,7 @@ mountTest('many pods bound to one volume cost one stat per cycle', async (t) => 
 mountTest('paths with spaces and tabs in them are matched through the mount table’s escapes', async (t) => {
   const k = tree('esc ape\ttab');
   const fuse = await startFuse(path.join(k.root, 'jfs client'));
-  const v = k.publish(newPodUid(), 'pv-esc');
-  bindMount(path.join(fuse.mnt, 'pv-esc'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-esc', { mountFrom: path.join(fuse.mnt, 'pv-esc') });
   const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
   t.pass();

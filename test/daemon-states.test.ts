@@ -16,8 +16,7 @@ test.after.always(async () => {
 /** A JuiceFS-like client mounted where a mount pod would mount it, its `<pv>` subdir bound into the pod. */
 async function publishFuse(t: KubeletTree, uid: string, pv: string, mode: FuseMode): Promise<{ fuse: FuseHandle; mountPath: string }> {
   const fuse = await startFuse(path.join(t.root, 'jfs', pv), { mode: 'healthy' });
-  const vol = t.publish(uid, pv);
-  bindMount(path.join(fuse.mnt, pv), vol.mountPath);
+  const vol = t.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
   if (mode !== 'healthy') await fuse.setMode(mode);
   return { fuse, mountPath: vol.mountPath };
 }

@@ -44,8 +44,7 @@ mountTest('symlinks in the kubelet tree are never followed out: a symlinked moun
   fs.symlinkSync(path.join(lure(k.root, 'csi', fuse.mnt), 'volumes', 'kubernetes.io~csi'), path.join(k.podsDir, csiPod, 'volumes', 'kubernetes.io~csi'));
   // One <pv> directory a symlink, beside a real one.
   const pvPod = newPodUid();
-  const real = k.publish(pvPod, 'pv-real');
-  bindMount(path.join(fuse.mnt), real.mountPath);
+  const real = k.publish(pvPod, 'pv-real', { mountFrom: fuse.mnt });
   fs.symlinkSync(path.join(lure(k.root, 'pv', fuse.mnt), 'volumes', 'kubernetes.io~csi', 'pv-lure'), path.join(k.podsDir, pvPod, 'volumes', 'kubernetes.io~csi', 'pv-lure'));
 
   const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--publish-grace', '1h']);
@@ -96,8 +95,7 @@ mountTest('a volume torn down and re-published at the same path again and again:
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
-  const first = k.publish(uid, 'pv-same', { volumeHandle: 'handle-0' });
-  bindMount(path.join(fuse.mnt), first.mountPath);
+  const first = k.publish(uid, 'pv-same', { volumeHandle: 'handle-0', mountFrom: fuse.mnt });
   const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '5s']);
   daemons.push(d);
   await d.waitFor((s) => byPath(s, first.mountPath)?.state === 'healthy', 20_000, 'healthy');

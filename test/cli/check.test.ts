@@ -74,8 +74,7 @@ mountTest('check prints a table and exits 0 when every path is healthy', async (
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
-  const v = k.publish(uid, 'pv-ok');
-  bindMount(path.join(fuse.mnt, 'pv-ok'), v.mountPath);
+  const v = k.publish(uid, 'pv-ok', { mountFrom: path.join(fuse.mnt, 'pv-ok') });
   const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
   t.is(r.code, 0, r.stdout + r.stderr);
   const [header, row] = r.stdout.trim().split('\n');

@@ -47,8 +47,7 @@ mountTest('uid 0 without any capability reads kubelet’s 0750 tree and stats th
   const uid = newPodUid();
   // A JuiceFS mount pod's client runs as root and mounts with allow_other.
   const fuse = await startFuse(path.join(k.root, 'jfs', 'pv-a'));
-  const vol = k.publish(uid, 'pv-a');
-  bindMount(fuse.mnt, vol.mountPath);
+  const vol = k.publish(uid, 'pv-a', { mountFrom: fuse.mnt });
   const check = (u: number) => asUser(u, process.execPath, [CLI, 'check', '--kubelet-dir', k.kubeletDir, '--timeout', '5s']);
 
   const caps = asUser(0, 'cat', ['/proc/self/status']);
@@ -156,11 +155,9 @@ mountTest('in the container’s view (read-only root and kubelet dir, HostToCont
   // After the daemon started: a client mounts, kubelet publishes and binds, another client dies.
   const uid = newPodUid();
   const okFuse = await startFuse(path.join(k.root, 'jfs', 'pv-ok'));
-  const ok = k.publish(uid, 'pv-ok');
-  bindMount(okFuse.mnt, ok.mountPath);
+  const ok = k.publish(uid, 'pv-ok', { mountFrom: okFuse.mnt });
   const deadFuse = await startFuse(path.join(k.root, 'jfs', 'pv-dead'));
-  const dead = k.publish(uid, 'pv-dead');
-  bindMount(deadFuse.mnt, dead.mountPath);
+  const dead = k.publish(uid, 'pv-dead', { mountFrom: deadFuse.mnt });
   await deadFuse.kill();
 
   const s = await waitForStatus(

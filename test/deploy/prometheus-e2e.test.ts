@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 import { asQuery, dashboardExprs } from './dashboard.js';
 import { startPrometheus, type PrometheusServer } from './prometheus.js';
 import { writeRuleFile } from './rules-file.js';
@@ -34,11 +34,9 @@ toolTest(
     tree = createKubeletTree('prometheus');
     const uid = newPodUid();
     const okFuse = await startFuse(path.join(tree.root, 'jfs', 'pv-ok'));
-    const ok = tree.publish(uid, 'pv-ok', { volumeHandle: 'vol-ok' });
-    bindMount(okFuse.mnt, ok.mountPath);
+    const ok = tree.publish(uid, 'pv-ok', { volumeHandle: 'vol-ok', mountFrom: okFuse.mnt });
     const deadFuse = await startFuse(path.join(tree.root, 'jfs', 'pv-dead'));
-    const dead = tree.publish(uid, 'pv-dead', { volumeHandle: 'vol-dead' });
-    bindMount(deadFuse.mnt, dead.mountPath);
+    const dead = tree.publish(uid, 'pv-dead', { volumeHandle: 'vol-dead', mountFrom: deadFuse.mnt });
     await deadFuse.kill(); // the JuiceFS client died: the mount stays, every access gets ENOTCONN
 
     daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
@@ -167,8 +165,7 @@ toolTest(
     });
     const uid = newPodUid();
     const fuse = await startFuse(path.join(tree.root, 'jfs', 'pv-a'));
-    const vol = tree.publish(uid, 'pv-a');
-    bindMount(fuse.mnt, vol.mountPath);
+    const vol = tree.publish(uid, 'pv-a', { mountFrom: fuse.mnt });
     const gone = tree.publish(uid, 'pv-b');
     daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
     await daemon.waitFor((s) => byPath(s, vol.mountPath)?.state === 'healthy' && byPath(s, gone.mountPath)?.state === 'not_mounted', 30_000, 'states');

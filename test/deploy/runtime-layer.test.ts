@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 import { ROOT } from './repo.js';
 
 const DOCKERFILE = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
@@ -93,8 +93,7 @@ mountTest('the CLI from the runtime layer checks a real healthy FUSE mount, and 
   });
   const uid = newPodUid();
   const fuse = await startFuse(path.join(tree.root, 'jfs', 'pv-a'));
-  const vol = tree.publish(uid, 'pv-a');
-  bindMount(fuse.mnt, vol.mountPath);
+  const vol = tree.publish(uid, 'pv-a', { mountFrom: fuse.mnt });
   const cli = path.join(app, entrypointScript());
   const ok = spawnSync(cli, ['check', '--kubelet-dir', tree.kubeletDir], { encoding: 'utf8', timeout: 60_000 });
   t.log(ok.stdout.trim());

@@ -40,8 +40,7 @@ mountTest('the watcher gets ready and sees pods come and go with hung mounts eve
   const uid = newPodUid();
   // Hung clients that never read a request: anything that stats these blocks.
   const hungCsi = await startFuse(path.join(tree.root, 'jfs-a'), { mode: 'hung' });
-  const v = tree.publish(uid, 'pv-hung');
-  bindMount(hungCsi.mnt, v.mountPath);
+  const v = tree.publish(uid, 'pv-hung', { mountFrom: hungCsi.mnt });
   const hungNfs = path.join(tree.podsDir, uid, 'volumes', 'kubernetes.io~nfs', 'share');
   await startFuse(hungNfs, { mode: 'hung', fsType: 'fuse.other' });
   const hungSub = tree.subpathDir(uid, 'data', 'app', 0);

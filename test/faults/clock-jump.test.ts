@@ -2,7 +2,7 @@ import test from 'ava';
 import path from 'node:path';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse, unmount } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse, unmount } from '../fixtures/mounts.js';
 import { core, shiftableClock } from './core.js';
 
 const trees: KubeletTree[] = [];
@@ -17,8 +17,7 @@ mountTest('after the wall clock jumps back an hour, new verdicts still apply', a
   const k = createKubeletTree('clock-back');
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-c');
-  bindMount(path.join(fuse.mnt, 'pv-c'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-c', { mountFrom: path.join(fuse.mnt, 'pv-c') });
   const clock = shiftableClock();
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '0s'], clock);
   t.teardown(() => c.close());
@@ -44,8 +43,7 @@ mountTest('an unmount seen just before the clock jumps back is confirmed after t
   const k = createKubeletTree('clock-unmount');
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-u');
-  bindMount(path.join(fuse.mnt, 'pv-u'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-u', { mountFrom: path.join(fuse.mnt, 'pv-u') });
   const clock = shiftableClock();
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '0s'], clock);
   t.teardown(() => c.close());

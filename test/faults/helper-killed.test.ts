@@ -3,7 +3,7 @@ import path from 'node:path';
 import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 
 let tree: KubeletTree | undefined;
 let daemon: DaemonProcess | undefined;
@@ -20,17 +20,14 @@ mountTest('a probe helper killed again and again is replaced each time; no healt
   const fuse = await startFuse(path.join(tree.root, 'jfs'));
   const healthy: string[] = [];
   for (let i = 0; i < 10; i++) {
-    const v = tree.publish(uid, `pv-ok-${i}`);
-    bindMount(path.join(fuse.mnt, `pv-ok-${i}`), v.mountPath);
+    const v = tree.publish(uid, `pv-ok-${i}`, { mountFrom: path.join(fuse.mnt, `pv-ok-${i}`) });
     healthy.push(v.mountPath);
   }
   const hungFuse = await startFuse(path.join(tree.root, 'jfs-hung'));
-  const hung = tree.publish(uid, 'pv-hung');
-  bindMount(path.join(hungFuse.mnt, 'pv-hung'), hung.mountPath);
+  const hung = tree.publish(uid, 'pv-hung', { mountFrom: path.join(hungFuse.mnt, 'pv-hung') });
   await hungFuse.setMode('hung'); // queued in the kernel, not read: SIGKILL can end the helper's call
   const eioFuse = await startFuse(path.join(tree.root, 'jfs-eio'));
-  const eio = tree.publish(uid, 'pv-eio');
-  bindMount(path.join(eioFuse.mnt, 'pv-eio'), eio.mountPath);
+  const eio = tree.publish(uid, 'pv-eio', { mountFrom: path.join(eioFuse.mnt, 'pv-eio') });
   await eioFuse.setMode('eio');
 
   daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 
 let tree: KubeletTree | undefined;
 let daemon: DaemonProcess | undefined;
@@ -27,8 +27,7 @@ mountTest('when inotify watches run out the daemon says so once, in a metric and
   // pods/ + 3 directories per pod: far more than LIMIT watches.
   const first: string[] = [];
   for (let i = 0; i < 10; i++) {
-    const v = tree.publish(newPodUid(), `pv-${i}`);
-    bindMount(path.join(fuse.mnt, `pv-${i}`), v.mountPath);
+    const v = tree.publish(newPodUid(), `pv-${i}`, { mountFrom: path.join(fuse.mnt, `pv-${i}`) });
     first.push(v.mountPath);
   }
   daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '2s', '--publish-grace', '0s'], {}, { wrap: WRAP });
@@ -43,8 +42,7 @@ mountTest('when inotify watches run out the daemon says so once, in a metric and
   t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'watch' })! >= 1);
 
   // Pods keep being found, by the periodic scan.
-  const late = tree.publish(newPodUid(), 'pv-late');
-  bindMount(path.join(fuse.mnt, 'pv-late'), late.mountPath);
+  const late = tree.publish(newPodUid(), 'pv-late', { mountFrom: path.join(fuse.mnt, 'pv-late') });
   await d.waitFor((s) => byPath(s, late.mountPath)?.state === 'healthy', 20_000, 'a pod added after the watch stopped');
   tree.removePod(late.podUid);
   await d.waitFor((s) => byPath(s, late.mountPath) === undefined, 20_000, 'and its removal');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 
 const trees: KubeletTree[] = [];
 const daemons: DaemonProcess[] = [];
@@ -33,16 +33,14 @@ mountTest('a kubelet directory absent at start is waited for, and its pods are f
 
   fs.renameSync(away, k.kubeletDir);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-late');
-  bindMount(path.join(fuse.mnt, 'pv-late'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-late', { mountFrom: path.join(fuse.mnt, 'pv-late') });
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'the path once the directory is there');
   await d.waitFor(() => true, 1);
   const deadline = Date.now() + 20_000;
   while (gauge((text = await d.metrics()), 'juicefs_path_prober_watch_active') !== 1 && Date.now() < deadline) await sleep(200);
   t.is(gauge(text, 'juicefs_path_prober_watch_active'), 1, 'and it is watched');
   // Watched now: a pod added next is found without waiting for the scan.
-  const v2 = k.publish(newPodUid(), 'pv-later');
-  bindMount(path.join(fuse.mnt, 'pv-later'), v2.mountPath);
+  const v2 = k.publish(newPodUid(), 'pv-later', { mountFrom: path.join(fuse.mnt, 'pv-later') });
   await d.waitFor((s) => byPath(s, v2.mountPath)?.state === 'healthy', 20_000, 'a second path');
 });
 
@@ -50,8 +48,7 @@ mountTest('a kubelet directory removed while running takes its series with it, a
   const k = createKubeletTree('removed');
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-a');
-  bindMount(path.join(fuse.mnt, 'pv-a'), v.mountPath);
+  const v = k.publish(newPodUid(), 'pv-a', { mountFrom: path.join(fuse.mnt, 'pv-a') });
   // A long resync: the directory coming back must be noticed by the next one, and pods after that by the watch.
   const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '2s', '--publish-grace', '0s']);
   daemons.push(d);
@@ -81,7 +78,6 @@ mountTest('a kubelet directory removed while running takes its series with it, a
   const deadline = Date.now() + 20_000;
   while (gauge((text = await d.metrics()), 'juicefs_path_prober_watch_active') !== 1 && Date.now() < deadline) await sleep(200);
   t.is(gauge(text, 'juicefs_path_prober_watch_active'), 1, 'watched again');
-  const v2 = k.publish(newPodUid(), 'pv-b');
-  bindMount(path.join(fuse.mnt, 'pv-b'), v2.mountPath);
+  const v2 = k.publish(newPodUid(), 'pv-b', { mountFrom: path.join(fuse.mnt, 'pv-b') });
   await d.waitFor((s) => byPath(s, v2.mountPath)?.state === 'healthy', 20_000, 'a new pod after the directory came back');
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
 import { mountTest } from '../fixtures/guard.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 
 let tree: KubeletTree | undefined;
 let daemon: DaemonProcess | undefined;
@@ -19,11 +19,9 @@ mountTest('a mount table that turns unreadable or garbage mid-run keeps the last
   tree = createKubeletTree('mi-flap');
   const uid = newPodUid();
   const okFuse = await startFuse(path.join(tree.root, 'jfs-ok'));
-  const ok = tree.publish(uid, 'pv-ok');
-  bindMount(path.join(okFuse.mnt, 'pv-ok'), ok.mountPath);
+  const ok = tree.publish(uid, 'pv-ok', { mountFrom: path.join(okFuse.mnt, 'pv-ok') });
   const badFuse = await startFuse(path.join(tree.root, 'jfs-bad'));
-  const bad = tree.publish(uid, 'pv-bad');
-  bindMount(path.join(badFuse.mnt, 'pv-bad'), bad.mountPath);
+  const bad = tree.publish(uid, 'pv-bad', { mountFrom: path.join(badFuse.mnt, 'pv-bad') });
   await badFuse.setMode('eio');
   const link = path.join(tree.root, 'mountinfo');
   fs.symlinkSync('/proc/self/mountinfo', link);

@@ -17,8 +17,7 @@ mountTest('a pod removed while its hung probe is waiting out the timeout gets no
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
-  const v = k.publish(uid, 'pv-h');
-  bindMount(path.join(fuse.mnt, 'pv-h'), v.mountPath);
+  const v = k.publish(uid, 'pv-h', { mountFrom: path.join(fuse.mnt, 'pv-h') });
   await fuse.setMode('hung');
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '1500ms', '--publish-grace', '0s']);
   t.teardown(() => c.close());
@@ -40,8 +39,7 @@ mountTest('a volume re-published at the same path mid-cycle is reported with its
   trees.push(k);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
-  const v = k.publish(uid, 'pv-r', { volumeHandle: 'old-handle' });
-  bindMount(path.join(fuse.mnt, 'pv-r'), v.mountPath);
+  const v = k.publish(uid, 'pv-r', { volumeHandle: 'old-handle', mountFrom: path.join(fuse.mnt, 'pv-r') });
   await fuse.setMode('hung');
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '1500ms', '--publish-grace', '0s']);
   t.teardown(() => c.close());
