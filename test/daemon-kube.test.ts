@@ -113,7 +113,8 @@ mountTest('info labels name the pod, claim and mount pod of a path, for a pod th
   const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, namespace: 'default', pod: 'web-0', pvc: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
   const text = await until('labels of the existing pod', async () => {
     const text = await d.metrics();
-    return info(text, va.mountPath)?.pvc === 'data-web-0' ? text : undefined;
+    // Both paths probed at least once (they may land in different cycles), and A's pod known.
+    return info(text, va.mountPath)?.pvc === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
   });
   t.deepEqual(info(text, va.mountPath), wantA);
   t.log(`info: ${series(text, 'juicefs_volume_path_info').map((s) => JSON.stringify(s.labels)).join('\n      ')}`);
