@@ -1,20 +1,10 @@
-// Tests that need an outside program (promtool, prometheus): they skip with the
-// reason when it is missing, and fail under CI=true, where .ci/run installs it.
+// Tests that need an outside program (promtool, prometheus): see `requires` in
+// fixtures/harness.ts; .ci/run installs them, so under CI=true they must run.
 
-import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
-import { privileges } from '../fixtures/guard.js';
+import type { ExecutionContext } from 'ava';
+import { requires, type Need } from '../fixtures/harness.js';
 
-export function hasTool(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function missing(tools: readonly string[], needMounts: boolean): string | undefined {
-  const absent = tools.filter((t) => !hasTool(t));
-  if (absent.length > 0) return `needs ${absent.join(', ')} (Debian package prometheus)`;
-  if (needMounts && !privileges.ok) return privileges.reason;
-  return undefined;
-}
+export { hasTool } from '../fixtures/harness.js';
 
 export function toolTest(
   title: string,
@@ -22,12 +12,7 @@ export function toolTest(
   fn: (t: ExecutionContext) => Promise<void> | void,
   opts: { mounts?: boolean; serial?: boolean } = {},
 ): void {
-  const reason = missing(tools, opts.mounts ?? false);
-  if (reason === undefined) {
-    (opts.serial || opts.mounts ? test.serial : test)(title, fn);
-  } else if (process.env.CI === 'true') {
-    test(title, (t) => t.fail(`cannot run under CI: ${reason}`));
-  } else {
-    test.skip(`${title} [skipped: ${reason}]`, fn);
-  }
+  const needs: Need[] = [...tools.map((tool) => ({ tool, why: 'Debian package prometheus' })), ...(opts.mounts ? (['mounts'] as const) : [])];
+  const guarded = requires(...needs);
+  (opts.serial ? guarded.serial : guarded)(title, fn);
 }
