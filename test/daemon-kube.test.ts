@@ -281,8 +281,13 @@ mountTest('an API server that never answers event requests delays neither probin
     await v.fuse.setMode(mode);
     const want = mode === 'eio' ? 'io_error' : mode === 'estale' ? 'stale' : 'healthy';
     await d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 10_000, want);
-    t.truthy(await d.metrics());
+    // The scrape answers, with the verdict the probe just gave, while the event for it hangs.
+    const text = await d.metrics();
+    t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: v.mountPath, state: want }), 1, `${want} exported`);
+    t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: v.mountPath }), want === 'healthy' ? 1 : 0);
   }
+  // And probing keeps its pace: cycles go on while every event request hangs.
+  await cycles(d, 3);
   const status = (await d.status()) as unknown as { kube: { events: { queued: number } } };
   t.true(status.kube.events.queued >= 1, 'events wait in the queue, off the probe path');
 });

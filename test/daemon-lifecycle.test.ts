@@ -104,5 +104,5 @@ mountTest('paths with spaces and tabs in them are matched through the mount tabl
   const v = k.publish(newPodUid(), 'pv-esc', { mountFrom: path.join(fuse.mnt, 'pv-esc') });
   const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
-  t.pass();
+  t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 1, 'exported under its real name');
 });
