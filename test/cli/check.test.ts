@@ -2,15 +2,11 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CLI } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { mountTest, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { bindMount, startFuse } from '../fixtures/mounts.js';
 
-const trees: KubeletTree[] = [];
-test.after.always(() => {
-  cleanupAll();
-  for (const t of trees) t.remove();
-});
+const box = sandbox();
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
@@ -52,16 +48,14 @@ test('--help and --version exit 0', async (t) => {
 });
 
 test('check with no published paths says so and exits 0', async (t) => {
-  const k = createKubeletTree('check-empty');
-  trees.push(k);
+  const k = box.tree('check-empty');
   const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
   t.is(r.code, 0);
   t.regex(r.stdout, /no published volume paths/);
 });
 
 test('check exits 1 naming the pods directory when it cannot be listed, instead of reporting no paths', async (t) => {
-  const k = createKubeletTree('check-nopods');
-  trees.push(k);
+  const k = box.tree('check-nopods');
   const missing = path.join(k.root, 'no-such-kubelet');
   const r = await cli(['check', '--kubelet-dir', missing]);
   t.is(r.code, 1);
@@ -70,8 +64,7 @@ test('check exits 1 naming the pods directory when it cannot be listed, instead 
 });
 
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {
-  const k = createKubeletTree('check-ok');
-  trees.push(k);
+  const k = box.tree('check-ok');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
   const v = k.publish(uid, 'pv-ok', { mountFrom: path.join(fuse.mnt, 'pv-ok') });
@@ -84,8 +77,7 @@ mountTest('check prints a table and exits 0 when every path is healthy', async (
 });
 
 mountTest('check exits 1 when a path is broken, and returns promptly even when one hangs', async (t) => {
-  const k = createKubeletTree('check-bad');
-  trees.push(k);
+  const k = box.tree('check-bad');
   const uid = newPodUid();
   const dead = await startFuse(path.join(k.root, 'jfs-dead'));
   const hung = await startFuse(path.join(k.root, 'jfs-hung'));
