@@ -3,41 +3,11 @@
 
 import test from 'ava';
 import type { CycleReport } from '../../src/health/cycle.js';
-import { createScheduler, type Timers } from '../../src/health/scheduler.js';
+import { createScheduler } from '../../src/health/scheduler.js';
 import { createLogger } from '../../src/log/logger.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const OK: CycleReport = { ok: true, paths: 1, sources: 1, durationMs: 1 };
-const flush = () => new Promise((r) => setImmediate(r));
-
-/** Timers on a clock that moves only when told; due callbacks run in time order. */
-function fakeTime() {
-  let t = 0;
-  let seq = 0;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  const timers: Timers = {
-    setTimeout(fn, ms) {
-      pending.set(++seq, { at: t + ms, fn });
-      return seq;
-    },
-    clearTimeout: (h) => void pending.delete(h as number),
-  };
-  const advance = async (ms: number) => {
-    const end = t + ms;
-    await flush(); // what already happened (a cycle that ended) arms its timers now
-    for (;;) {
-      const due = [...pending].filter(([, p]) => p.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
-      pending.delete(due[0]);
-      t = due[1].at;
-      due[1].fn();
-      await flush();
-    }
-    t = end;
-    await flush();
-  };
-  return { timers, now: () => t, advance };
-}
-
 /** A cycle function whose cycles end when the test says; records when each started. */
 function fakeCycles(now: () => number) {
   const runs: { at: number; end: (r?: CycleReport) => void; fail: (e: unknown) => void }[] = [];
@@ -46,7 +16,7 @@ function fakeCycles(now: () => number) {
 }
 
 function setup(o: { intervalMs?: number; minGapMs?: number } = {}) {
-  const time = fakeTime();
+  const time = manualTime();
   const cycles = fakeCycles(time.now);
   const logs: string[] = [];
   const scheduler = createScheduler({
@@ -57,7 +27,7 @@ function setup(o: { intervalMs?: number; minGapMs?: number } = {}) {
     now: time.now,
     minGapMs: o.minGapMs ?? 100,
   });
-  return { ...time, ...cycles, scheduler, logs };
+  return { now: time.now, advance: time.settle, ...cycles, scheduler, logs };
 }
 
 test('a cycle runs at start and then every interval', async (t) => {
