@@ -8,12 +8,18 @@ const box = sandbox();
 const tree = box.tree;
 const daemon = (args: string[]) => box.daemon(args);
 
-mountTest('a hung mount goes back to 1 when its client answers again', async (t) => {
-  const k = tree('recover');
-  const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-r', { mountFrom: path.join(fuse.mnt, 'pv-r') });
+/** A daemon probing one JuiceFS volume, once it reports it healthy. */
+async function healthyVolume(name: string, pv: string, clientDir = 'jfs') {
+  const k = tree(name);
+  const fuse = await startFuse(path.join(k.root, clientDir));
+  const v = k.publish(newPodUid(), pv, { mountFrom: path.join(fuse.mnt, pv) });
   const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
+  return { fuse, v, d };
+}
+
+mountTest('a hung mount goes back to 1 when its client answers again', async (t) => {
+  const { fuse, v, d } = await healthyVolume('recover', 'pv-r');
   await fuse.setMode('hungread');
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'timeout', 5000, 'timeout');
   t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 0);
@@ -102,10 +108,6 @@ mountTest('many pods bound to one volume cost one stat per cycle', async (t) => 
 });
 
 mountTest('paths with spaces and tabs in them are matched through the mount table’s escapes', async (t) => {
-  const k = tree('esc ape\ttab');
-  const fuse = await startFuse(path.join(k.root, 'jfs client'));
-  const v = k.publish(newPodUid(), 'pv-esc', { mountFrom: path.join(fuse.mnt, 'pv-esc') });
-  const d = await daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
-  await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 5000, 'healthy');
+  const { v, d } = await healthyVolume('esc ape\ttab', 'pv-esc', 'jfs client');
   t.is(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: v.mountPath }), 1, 'exported under its real name');
 });
