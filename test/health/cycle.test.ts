@@ -93,6 +93,16 @@ function world(o: { publishGraceMs?: number; unmountConfirmMs?: number; mountPod
     state: (v: VolumePath) => tracker.get(v.path)?.state,
     detail: (v: VolumePath) => tracker.get(v.path)?.detail,
     setMounts: (...e: MountEntry[]) => void (entries = e),
+    /** Published and mounted, each its own source. */
+    mounted: (...vs: VolumePath[]) => {
+      volumes.push(...vs);
+      entries = vs.map((v) => mountOf(v));
+    },
+    /** Published, nothing mounted. */
+    published: (...vs: VolumePath[]) => {
+      volumes.push(...vs);
+      entries = [];
+    },
     failTable: (e: Error | undefined) => void (tableError = e),
     /** Both clocks move on. */
     pass: (ms: number) => {
@@ -130,8 +140,7 @@ test('a probe error becomes its errno’s state; a timeout and a stuck call are 
   const w = world();
   const vs = ['pv-dead', 'pv-eio', 'pv-slow', 'pv-stuck', 'pv-odd'].map((pv) => volume('u1', pv));
   const [dead, eio, slow, stuck, odd] = vs as [VolumePath, VolumePath, VolumePath, VolumePath, VolumePath];
-  w.volumes.push(...vs);
-  w.setMounts(...vs.map((v) => mountOf(v)));
+  w.mounted(...vs);
   w.outcomes.set(dead.path, errno('ENOTCONN'));
   w.outcomes.set(eio.path, errno('EIO'));
   w.outcomes.set(slow.path, { kind: 'timeout', ms: 400 });
@@ -155,8 +164,7 @@ test('a probe error becomes its errno’s state; a timeout and a stuck call are 
 test.failing('a probe aborted by the client’s death (ECONNABORTED) reads as disconnected, like ENOTCONN', async (t) => {
   const w = world();
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   w.outcomes.set(v.path, errno('ECONNABORTED'));
   await w.runCycle();
   t.is(w.state(v), 'disconnected');
@@ -179,8 +187,7 @@ test('a JuiceFS client mounted straight at the path must answer with root inode 
 test('a probe with no verdict (helper lost, device changed under it) keeps the last state and asks for a look soon', async (t) => {
   const w = world();
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   await w.runCycle();
   t.is(w.state(v), 'healthy');
   w.outcomes.set(v.path, { kind: 'lost', reason: 'the probe helper stopped answering' });
@@ -198,8 +205,7 @@ test('a probe with no verdict (helper lost, device changed under it) keeps the l
 test('an unreadable mount table keeps every state, reports the cycle not ok, and is logged once per outage', async (t) => {
   const w = world();
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   w.outcomes.set(v.path, errno('EIO'));
   await w.runCycle();
   w.failTable(new Error('EACCES'));
@@ -222,8 +228,7 @@ test('a path never mounted is pending through the publish grace, then not_mounte
   const w = world({ publishGraceMs: 3000 });
   const a = volume('u1', 'pv-a');
   const b = volume('u1', 'pv-b');
-  w.volumes.push(a, b);
-  w.setMounts();
+  w.published(a, b);
   w.inspections.set(a.path, { kind: 'unmounted', publishedAt: 1_000_000 });
   w.inspections.set(b.path, { kind: 'missing', publishedAt: 1_000_000 });
   await w.runCycle();
@@ -243,8 +248,7 @@ test('a path never mounted is pending through the publish grace, then not_mounte
 test('the publish grace also ends on the time the cycle itself has watched the path, whatever its mtime says', async (t) => {
   const w = world({ publishGraceMs: 3000 });
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts();
+  w.published(v);
   // An mtime an hour in the future (the wall clock was stepped back).
   w.inspections.set(v.path, { kind: 'unmounted', publishedAt: 1_000_000 + 3_600_000 });
   await w.runCycle();
@@ -258,8 +262,7 @@ test('a path that was mounted and is not any more is held for the confirmation t
   // A long publish grace: a path once mounted is past it, however recently it was published.
   const w = world({ unmountConfirmMs: 2000, publishGraceMs: 60_000 });
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   await w.runCycle();
   w.setMounts();
   w.inspections.set(v.path, { kind: 'unmounted', publishedAt: 1_000_000 });
@@ -279,8 +282,7 @@ test('a path the inspector finds torn down is removed; one it cannot inspect kee
   const w = world();
   const gone = volume('u1', 'pv-gone');
   const unsure = volume('u1', 'pv-unsure');
-  w.volumes.push(gone, unsure);
-  w.setMounts(mountOf(gone), mountOf(unsure));
+  w.mounted(gone, unsure);
   await w.runCycle();
   t.is(w.state(gone), 'healthy');
   w.setMounts();
@@ -297,8 +299,7 @@ test('a path the inspector finds torn down is removed; one it cannot inspect kee
 test('a mount directory that is a symlink is not_mounted at once, grace or not', async (t) => {
   const w = world({ publishGraceMs: 3_600_000 });
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts();
+  w.published(v);
   w.inspections.set(v.path, { kind: 'symlink', publishedAt: 1_000_000 });
   await w.runCycle();
   t.is(w.state(v), 'not_mounted');
@@ -308,8 +309,7 @@ test('a mount directory that is a symlink is not_mounted at once, grace or not',
 test('a volume that left the inventory is dropped before the cycle probes', async (t) => {
   const w = world();
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   await w.runCycle();
   w.volumes.length = 0;
   w.pass(10);
@@ -342,8 +342,7 @@ test('with a mount pod that is not running, a broken mount is mount_pod_not_runn
   const down: MountPodState = { namespace: 'kube-system', name: 'juicefs-n1-pv-a', phase: 'Running', running: false, why: 'container jfs-mount waiting: CrashLoopBackOff' };
   const w = world({ mountPod: () => down });
   const v = volume('u1', 'pv-a');
-  w.volumes.push(v);
-  w.setMounts(mountOf(v));
+  w.mounted(v);
   await w.runCycle();
   t.is(w.state(v), 'healthy');
   w.outcomes.set(v.path, errno('ENOTCONN'));
