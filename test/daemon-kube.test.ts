@@ -110,30 +110,30 @@ mountTest('info labels name the pod, claim and mount pod of a path, for a pod th
   a.setClaim('default', 'data-web-1', 'pv-b');
   const d = await daemon(k, a);
 
-  const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, namespace: 'default', pod: 'web-0', pvc: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
+  const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, pod_namespace: 'default', pod_name: 'web-0', pvc_name: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
   const text = await until('labels of the existing pod', async () => {
     const text = await d.metrics();
     // Both paths probed at least once (they may land in different cycles), and A's pod known.
-    return info(text, va.mountPath)?.pvc === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
+    return info(text, va.mountPath)?.pvc_name === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
   });
   t.deepEqual(info(text, va.mountPath), wantA);
   t.log(`info: ${series(text, 'juicefs_volume_path_info').map((s) => JSON.stringify(s.labels)).join('\n      ')}`);
   // A path probed before its pod is known still has its series, with empty labels: the join never loses a path.
-  t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', namespace: '', pod: '', pvc: '', mount_pod: '' });
+  t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', pod_namespace: '', pod_name: '', pvc_name: '', mount_pod: '' });
   t.is(kubeOf(await d.status()).pods, 2, 'only pods of this node are cached (field selector)');
   t.true(a.requests.some((r) => r.kind === 'list' && r.query.fieldSelector === `spec.nodeName=${NODE}`));
   t.true(a.requests.some((r) => r.kind === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}` && r.query.allowWatchBookmarks === 'true'));
 
   a.putPod(appPod({ uid: uidB, name: 'web-1', node: NODE, claims: { data: 'data-web-1' } }));
-  await until('labels of the pod that appeared', async () => info(await d.metrics(), vb.mountPath)?.pvc === 'data-web-1');
-  t.like(info(await d.metrics(), vb.mountPath), { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: '' });
+  await until('labels of the pod that appeared', async () => info(await d.metrics(), vb.mountPath)?.pvc_name === 'data-web-1');
+  t.like(info(await d.metrics(), vb.mountPath), { pod_namespace: 'default', pod_name: 'web-1', pvc_name: 'data-web-1', mount_pod: '' });
   const s = await d.status();
   t.like(kpath(s, vb.mountPath)!.kube, { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: null });
 
   // The pod is deleted in the API before kubelet has torn it down: its labels go empty, the series stays with the path.
   a.deletePod(uidA);
-  await until('labels of the deleted pod cleared', async () => info(await d.metrics(), va.mountPath)?.pod === '');
-  t.like(info(await d.metrics(), va.mountPath), { namespace: '', pod: '', pvc: '' });
+  await until('labels of the deleted pod cleared', async () => info(await d.metrics(), va.mountPath)?.pod_name === '');
+  t.like(info(await d.metrics(), va.mountPath), { pod_namespace: '', pod_name: '', pvc_name: '' });
   // kubelet's teardown: the series goes with the path.
   unmount(va.mountPath);
   k.removePod(uidA);
@@ -257,7 +257,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   a.setClaim('default', 'data-api-0', 'pv-a');
   a.setClaim('default', 'data-api-1', 'pv-b');
   const d = await daemon(k, a);
-  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'api-0');
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod_name === 'api-0');
   t.is(scalar(await d.metrics(), 'juicefs_path_prober_kube_cache_stale'), 0);
 
   await a.down();
@@ -268,7 +268,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   await va.fuse.setMode('eio');
   await d.waitFor((s) => byPath(s, va.mountPath)?.state === 'io_error', 10_000, 'io_error while the API is down');
   t.is(scalar(await d.metrics(), 'juicefs_volume_path_health', { volume_path: va.mountPath }), 0);
-  t.is(info(await d.metrics(), va.mountPath)?.pod, 'api-0', 'the last known labels are kept while stale');
+  t.is(info(await d.metrics(), va.mountPath)?.pod_name, 'api-0', 'the last known labels are kept while stale');
   await until('the failed event counted', async () => (scalar(await d.metrics(), 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'failed' }) ?? 0) >= 1);
 
   // The world moves on while the prober cannot see it; the server forgets the history.
@@ -276,7 +276,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   a.compact();
   await a.up();
   await d.waitFor((s) => !kubeOf(s).stale, 30_000, 'current again');
-  await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod === 'api-1');
+  await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod_name === 'api-1');
   const text = await d.metrics();
   t.is(scalar(text, 'juicefs_path_prober_kube_cache_stale'), 0);
   t.true(scalar(text, 'juicefs_path_prober_kube_lists_total')! >= 2, 'relisted');
@@ -296,7 +296,7 @@ mountTest('a watch resumed from a compacted version gets 410 Gone and relists; b
   a.setClaim('default', 'data-cache-0', 'pv-a');
   a.setClaim('default', 'data-cache-1', 'pv-b');
   const d = await daemon(k, a);
-  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'cache-0');
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod_name === 'cache-0');
   await until('a watch open', async () => a.openWatches() === 1);
 
   const bookmark = a.bookmark();
@@ -312,11 +312,11 @@ mountTest('a watch resumed from a compacted version gets 410 Gone and relists; b
   a.dropWatches();
   a.putPod(appPod({ uid: uidB, name: 'cache-1', node: NODE, claims: { data: 'data-cache-1' } }));
   a.compact();
-  await until('the missed pod', async () => info(await d.metrics(), vb.mountPath)?.pod === 'cache-1');
+  await until('the missed pod', async () => info(await d.metrics(), vb.mountPath)?.pod_name === 'cache-1');
   t.is(a.requests.filter((r) => r.kind === 'list').length, lists + 1, 'one relist');
   t.true(scalar(await d.metrics(), 'juicefs_path_prober_kube_lists_total')! >= 2);
   t.false(kubeOf(await d.status()).stale);
-  t.is(info(await d.metrics(), va.mountPath)?.pod, 'cache-0');
+  t.is(info(await d.metrics(), va.mountPath)?.pod_name, 'cache-0');
 });
 
 mountTest('an API server that never answers event requests delays neither probing nor /metrics', async (t) => {
