@@ -117,6 +117,12 @@ mountTest('info labels name the pod, claim and mount pod of a path, for a pod th
     return info(text, va.mountPath)?.pvc_name === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
   });
   t.deepEqual(info(text, va.mountPath), wantA);
+  // No exported label is one Prometheus Operator gives every target: scraped without
+  // honorLabels (the CSI driver's documented PodMonitor), none is renamed exported_*.
+  const targetLabels = ['namespace', 'pod', 'container', 'service', 'endpoint', 'instance', 'job'];
+  const exported = new Set([...text.matchAll(/[{,]([a-zA-Z_][a-zA-Z0-9_]*)="/g)].map((m) => m[1]!));
+  t.true(exported.has('pod_name'));
+  t.deepEqual(targetLabels.filter((l) => exported.has(l)), []);
   t.log(`info: ${series(text, 'juicefs_volume_path_info').map((s) => JSON.stringify(s.labels)).join('\n      ')}`);
   // A path probed before its pod is known still has its series, with empty labels: the join never loses a path.
   t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', pod_namespace: '', pod_name: '', pvc_name: '', mount_pod: '' });
