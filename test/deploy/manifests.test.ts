@@ -23,6 +23,14 @@ interface Container {
   securityContext: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
 }
+interface NodeSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+interface NodeSelector {
+  nodeSelectorTerms: { matchExpressions?: NodeSelectorRequirement[]; matchFields?: unknown[] }[];
+}
 interface PodSpec {
   serviceAccountName: string;
   priorityClassName: string;
@@ -31,6 +39,7 @@ interface PodSpec {
   securityContext: Record<string, unknown> & { seccompProfile?: { type: string } };
   containers: Container[];
   volumes: { name: string; hostPath?: { path: string; type?: string } }[];
+  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: NodeSelector } };
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
@@ -155,6 +164,46 @@ test('the DaemonSet reaches every node, is node-critical, and has health probes,
   }
   t.truthy(c.resources.limits.memory);
   t.deepEqual(c.env.find((e) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+});
+
+// The scheduler's reading of a required node selector: terms ORed, expressions ANDed.
+function nodeMatches(selector: NodeSelector, labels: Record<string, string>): boolean {
+  return selector.nodeSelectorTerms.some((term) => {
+    if (term.matchFields?.length) throw new Error('matchFields: not evaluated here');
+    return (term.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const v = labels[key];
+      switch (operator) {
+        case 'In':
+          return v !== undefined && values.includes(v);
+        case 'NotIn':
+          return v === undefined || !values.includes(v);
+        case 'Exists':
+          return v !== undefined;
+        case 'DoesNotExist':
+          return v === undefined;
+        default:
+          throw new Error(`operator ${operator}: not evaluated here`);
+      }
+    });
+  });
+}
+
+test('the DaemonSet stays off virtual-kubelet and Fargate nodes, which have no kubelet directory, and runs on every other node', (t) => {
+  const p = pod();
+  const required = p.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return t.fail('no required node affinity');
+  const runsOn = (labels: Record<string, string>) => nodeMatches(required, labels);
+  // Labels as virtual-kubelet (Azure ACI, Alibaba ECI) and EKS Fargate set them.
+  t.false(runsOn({ type: 'virtual-kubelet', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'virtual-node-aci-linux' }));
+  t.false(runsOn({ type: 'virtual-kubelet', 'kubernetes.io/os': 'linux' }));
+  t.false(runsOn({ 'eks.amazonaws.com/compute-type': 'fargate', 'kubernetes.io/os': 'linux' }));
+  // Ordinary nodes, labelled or bare, control plane included (tainted: tolerated).
+  t.true(runsOn({}));
+  t.true(runsOn({ 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'worker-1' }));
+  t.true(runsOn({ 'node-role.kubernetes.io/control-plane': '' }));
+  t.true(runsOn({ type: 'worker' }), 'another value of a label named type is not excluded');
+  t.true(runsOn({ 'eks.amazonaws.com/compute-type': 'ec2' }));
+  t.deepEqual(p.tolerations, [{ operator: 'Exists' }], 'the affinity, not a missing toleration, keeps it off those nodes');
 });
 
 test('every flag and environment variable the DaemonSet sets exists in the CLI and parses', (t) => {
