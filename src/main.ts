@@ -221,7 +221,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       renderStatusPage({
         node: config.nodeName,
         version: core.version,
-        now: Date.now(),
+        now: (deps.clock ?? systemClock).now(),
         ready: initialScanDone && scheduler.isReady(),
         kube: !kube ? 'off' : kube.isStale() ? 'stale' : 'on',
         stuckProbes: core.runner.stuck().length,
