@@ -78,7 +78,8 @@ function pathCell({ status }: Row): Html {
 function mountPodCell({ owner }: Row): Html {
   const m = owner?.mountPod;
   if (!m) return html`<span class="dim">-</span>`;
-  return html`${m.namespace}/${m.name}<br><span class="${m.running ? 'ok' : 'bad'}">${m.phase}${m.why ? `: ${m.why}` : ''}</span>`;
+  const role = m.csiNode ? html`<br><span class="dim">CSI node pod, process mount mode</span>` : '';
+  return html`${m.namespace}/${m.name}<br><span class="${m.running ? 'ok' : 'bad'}">${m.phase}${m.why ? `: ${m.why}` : ''}</span>${role}`;
 }
 
 function row(r: Row, now: number, kube: boolean): Html {

@@ -84,6 +84,9 @@ test('the mount pod column appears in Kubernetes mode only, with the pod’s pha
   const on = page([row]);
   t.regex(on, /<th>Mount pod<\/th>/);
   t.regex(on, /kube-system\/juicefs-node-a-pv-m<br><span class="bad">Running: container jfs-mount waiting: CrashLoopBackOff<\/span>/);
+  t.notRegex(on, /process mount mode/);
+  const processMode = page([{ status: row.status, owner: { ...row.owner, mountPod: { ...row.owner.mountPod, name: 'juicefs-csi-node-x7k2p', csiNode: true } } }]);
+  t.regex(processMode, /kube-system\/juicefs-csi-node-x7k2p<br>.*<span class="dim">CSI node pod, process mount mode<\/span>/);
   const off = page([{ status: row.status }], { kube: 'off' });
   t.notRegex(off, /Mount pod/);
   t.regex(off, /Kubernetes mode: off\./);
