@@ -15,6 +15,7 @@ import { createScheduler, type Scheduler } from './health/scheduler.js';
 import { createPathTracker, type PathTracker } from './health/tracker.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, HTTP_LIMITS } from './http/server.js';
+import { renderStatusPage } from './http/status-page.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { readMountTable } from './mounts/mount-table.js';
@@ -216,6 +217,16 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         { started_at: startedAt, ready: initialScanDone && scheduler.isReady(), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
         kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
       ),
+    statusPage: () =>
+      renderStatusPage({
+        node: config.nodeName,
+        version: core.version,
+        now: (deps.clock ?? systemClock).now(),
+        ready: initialScanDone && scheduler.isReady(),
+        kube: !kube ? 'off' : kube.isStale() ? 'stale' : 'on',
+        stuckProbes: core.runner.stuck().length,
+        paths: core.tracker.list().map((status) => ({ status, owner: kube?.owner(status.volume) })),
+      }),
   });
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {

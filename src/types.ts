@@ -70,6 +70,8 @@ export interface MountPodState {
   readonly running: boolean;
   /** Why it is not running (container waiting/terminated reason), or ''. */
   readonly why: string;
+  /** The CSI node pod, which runs the JuiceFS clients itself in process mount mode (there are no mount pods). */
+  readonly csiNode?: boolean;
 }
 
 /** Who a path belongs to, from the Kubernetes API; fields are '' when unknown. */

@@ -174,7 +174,7 @@ export function createKube(opts: KubeOptions): Kube {
       if (type === 'DELETED') cache.remove(pod);
       else cache.upsert(pod);
       recorder.poke();
-      if (pod.mount) mountPodsChanged();
+      if (pod.mount || pod.csiNode) mountPodsChanged();
     },
     onFailure(err) {
       watchFailures++;
@@ -193,7 +193,8 @@ export function createKube(opts: KubeOptions): Kube {
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
   });
 
-  const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv);
+  // No mount pod serves a path in process mount mode: the CSI node pod runs its client.
+  const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv) ?? cache.processHost();
 
   return {
     start: () => podWatch.start(),

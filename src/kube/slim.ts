@@ -3,10 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { MountPodRecord, PodRecord } from './types.js';
+import type { CsiNodeRecord, MountPodRecord, PodRecord } from './types.js';
 
 export const MOUNT_POD_LABEL = 'app.kubernetes.io/name';
 export const MOUNT_POD_LABEL_VALUE = 'juicefs-mount';
+/** The CSI node DaemonSet's pods, as the driver's manifests and Helm chart label them. */
+export const CSI_NODE_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'juicefs-csi-driver', app: 'juicefs-csi-node' };
 
 /** The annotation key a mount pod gives a target path it serves: `juicefs-` and the path's SHA-256, cut to 63 characters. */
 export function referenceKey(target: string): string {
@@ -23,6 +25,16 @@ function mountState(pod: V1Pod): MountPodRecord {
     .filter(([k, v]) => isTargetAnnotation(k, v))
     .map(([, v]) => v)
     .sort();
+  return { targets, ...runState(pod) };
+}
+
+function csiNodeState(pod: V1Pod): CsiNodeRecord {
+  const byProcess = (pod.spec?.containers ?? []).some((c) => (c.args ?? []).some((a) => a === '--by-process' || a === '--by-process=true'));
+  return { byProcess, ...runState(pod) };
+}
+
+/** Running: phase Running, no container waiting or terminated, not being deleted; else why not. */
+function runState(pod: V1Pod): { running: boolean; why: string } {
   const phase = pod.status?.phase ?? 'Unknown';
   let why = '';
   for (const c of pod.status?.containerStatuses ?? []) {
@@ -33,7 +45,7 @@ function mountState(pod: V1Pod): MountPodRecord {
   }
   const deleting = Boolean(pod.metadata?.deletionTimestamp);
   if (deleting && !why) why = 'being deleted';
-  return { targets, running: phase === 'Running' && !why, why };
+  return { running: phase === 'Running' && !why, why };
 }
 
 export function slimPod(pod: V1Pod): PodRecord | undefined {
@@ -44,7 +56,9 @@ export function slimPod(pod: V1Pod): PodRecord | undefined {
   for (const v of pod.spec?.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) claims.set(v.name, v.persistentVolumeClaim.claimName);
   }
-  const isMount = pod.metadata?.labels?.[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
+  const labels = pod.metadata?.labels ?? {};
+  const isMount = labels[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
+  const isCsiNode = Object.entries(CSI_NODE_LABELS).every(([k, v]) => labels[k] === v);
   return {
     uid,
     namespace: pod.metadata?.namespace ?? '',
@@ -53,6 +67,7 @@ export function slimPod(pod: V1Pod): PodRecord | undefined {
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     claims,
     ...(isMount ? { mount: mountState(pod) } : {}),
+    ...(isCsiNode ? { csiNode: csiNodeState(pod) } : {}),
   };
 }
 

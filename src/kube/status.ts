@@ -8,7 +8,7 @@ export function pathKubeStatus(s: PathStatus, owner: PathOwner | undefined): Rec
     namespace: owner?.namespace || null,
     pod: owner?.pod || null,
     pvc: owner?.pvc || null,
-    mount_pod: m ? { namespace: m.namespace, name: m.name, phase: m.phase, running: m.running, why: m.why || null } : null,
+    mount_pod: m ? { namespace: m.namespace, name: m.name, phase: m.phase, running: m.running, why: m.why || null, ...(m.csiNode ? { csi_node: true } : {}) } : null,
     // The case upstream documents and never checks: the mount pod runs, its mount point does not work.
     ...(m?.running && s.state !== 'healthy' && s.state !== 'pending' ? { mount_pod_running_but_path_broken: true } : {}),
   };

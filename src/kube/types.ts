@@ -11,6 +11,15 @@ export interface PodRecord {
   readonly claims: ReadonlyMap<string, string>;
   /** Set for JuiceFS mount pods: the target paths they serve, and what the mount pod's state is. */
   readonly mount?: MountPodRecord;
+  /** Set for the JuiceFS CSI node pod: whether it runs the node's JuiceFS clients itself
+   * (process mount mode, `--by-process=true`: no mount pods), and its state. */
+  readonly csiNode?: CsiNodeRecord;
+}
+
+export interface CsiNodeRecord {
+  readonly byProcess: boolean;
+  readonly running: boolean;
+  readonly why: string;
 }
 
 export interface MountPodRecord {

@@ -31,10 +31,11 @@ test('every dashboard query of a series the CSI plugin also exports reads only t
 });
 
 test('the dashboard is shipped as a ConfigMap for Grafana’s sidecar by the kustomization', (t) => {
-  const gen = (kustomization() as unknown as { configMapGenerator: { name: string; files: string[]; options: { labels: Record<string, string> } }[] }).configMapGenerator;
+  const k = kustomization() as unknown as { configMapGenerator: { name: string; files: string[] }[]; generatorOptions: { labels: Record<string, string> } };
+  const gen = k.configMapGenerator;
   t.is(gen.length, 1);
   t.deepEqual(gen[0]!.files.map((f) => path.join(MANIFESTS, f)), [DASHBOARD]);
-  t.is(gen[0]!.options.labels.grafana_dashboard, '1');
+  t.is(k.generatorOptions.labels.grafana_dashboard, '1');
   // A ConfigMap holds at most 1 MiB; the sidecar also reads annotations, so keep well below.
   t.true(fs.statSync(DASHBOARD).size < 256 * 1024);
 });

@@ -1,5 +1,5 @@
-// Tests that need an outside program (promtool, prometheus): they skip with the
-// reason when it is missing, and fail under CI=true, where .ci/run installs it.
+// Tests that need an outside program (promtool, prometheus, kubectl): they skip
+// with the reason when it is missing, and fail under CI=true, where .ci/run installs it.
 
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -9,9 +9,15 @@ export function hasTool(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
+// The Debian package .ci/run installs for each program.
+const PACKAGE: Record<string, string> = { promtool: 'prometheus', prometheus: 'prometheus', kubectl: 'kubernetes-client' };
+
 function missing(tools: readonly string[], needMounts: boolean): string | undefined {
   const absent = tools.filter((t) => !hasTool(t));
-  if (absent.length > 0) return `needs ${absent.join(', ')} (Debian package prometheus)`;
+  if (absent.length > 0) {
+    const pkgs = [...new Set(absent.map((t) => PACKAGE[t] ?? t))];
+    return `needs ${absent.join(', ')} (Debian package${pkgs.length > 1 ? 's' : ''} ${pkgs.join(', ')})`;
+  }
   if (needMounts && !privileges.ok) return privileges.reason;
   return undefined;
 }

@@ -4,7 +4,7 @@ import test from 'ava';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
-import { appPod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
+import { appPod, csiNodePod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
 import type { VolumePath } from '../../src/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,4 +99,43 @@ test('paths map to their pod, claim and mount pod; a subPath maps through its po
   api.deletePod('u1');
   await until('the app pod gone', () => kube.owner(volume('u1', 'pv-data')) === undefined);
   t.is(kube.status().pods, 0);
+});
+
+test('in process mount mode the CSI node pod stands in for the mount pod; in mount pod mode, or for the controller, it does not', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  api.putPod(appPod({ uid: 'u1', name: 'web-0', node: 'n1', claims: { data: 'data-web-0' } }));
+  api.setClaim('default', 'data-web-0', 'pv-data');
+  // The controller may share the node and carries --by-process too: it runs no client of this node.
+  api.putPod(csiNodePod({ uid: 'ctl', name: 'juicefs-csi-controller-0', node: 'n1', byProcess: true, app: 'juicefs-csi-controller' }));
+  api.putPod(csiNodePod({ uid: 'c1', name: 'juicefs-csi-node-abcde', node: 'n1', byProcess: true }));
+  // A mount pod, where there is one, still names its own path.
+  api.putPod(mountPod({ uid: 'm1', name: 'juicefs-n1-pv-other', node: 'n1', targets: ['/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-other/mount'] }));
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet });
+  t.teardown(() => kube.stop());
+  let changes = 0;
+  kube.onMountPodChange(() => changes++);
+  kube.start();
+  const data = volume('u1', 'pv-data');
+  await until('the CSI node pod known', () => kube.mountPodOf(data) !== undefined);
+  t.deepEqual(kube.mountPodOf(data), { namespace: 'kube-system', name: 'juicefs-csi-node-abcde', phase: 'Running', running: true, why: '', csiNode: true });
+  t.like(kube.owner(data), { pod: 'web-0', mountPod: { name: 'juicefs-csi-node-abcde', csiNode: true } });
+  t.like(kube.mountPodOf(volume('u1', 'pv-other')), { name: 'juicefs-n1-pv-other' });
+  t.falsy(kube.mountPodOf(volume('u1', 'pv-other'))?.csiNode);
+
+  const before = changes;
+  api.putPod(csiNodePod({ uid: 'c1', name: 'juicefs-csi-node-abcde', node: 'n1', byProcess: true, waiting: 'CrashLoopBackOff' }));
+  await until('the CSI node pod seen crashing', () => kube.mountPodOf(data)?.running === false);
+  t.like(kube.mountPodOf(data), { running: false, why: 'container juicefs-plugin waiting: CrashLoopBackOff', csiNode: true });
+  t.true(changes > before, 'verdicts are looked at again');
+
+  api.deletePod('c1');
+  await until('the CSI node pod gone', () => kube.mountPodOf(data)?.phase === 'Deleted');
+  t.like(kube.mountPodOf(data), { name: 'juicefs-csi-node-abcde', running: false, csiNode: true });
+
+  // The driver moved to mount pod mode: its CSI node pod runs no clients, nothing stands in.
+  api.putPod(csiNodePod({ uid: 'c2', name: 'juicefs-csi-node-fghij', node: 'n1', byProcess: false }));
+  await until('mount pod mode seen', () => kube.mountPodOf(data) === undefined);
+  t.like(kube.mountPodOf(volume('u1', 'pv-other')), { name: 'juicefs-n1-pv-other' });
 });
