@@ -36,6 +36,15 @@ test('a bad flag exits 2 with a message naming the flag', async (t) => {
   }
 });
 
+test('a negative or zero duration exits 2 with the allowed range, not the argument parser’s text', async (t) => {
+  for (const args of [['check', '--timeout', '-1s'], ['--interval', '0'], ['--interval', '0s']]) {
+    const r = await cli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, new RegExp(`^juicefs-path-prober: ${args.at(-2)}: "${args.at(-1)}" is not a duration from \\d+m?s to about 24 days`), r.stderr);
+    t.false(r.stderr.includes('ambiguous'), r.stderr);
+  }
+});
+
 test('a bad environment value exits 2 naming its flag', async (t) => {
   const r = await cli(['check'], { JFS_PROBER_PUBLISH_GRACE: 'later' });
   t.is(r.code, 2);
