@@ -4,6 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { realpath } from 'node:fs/promises';
+import { ListenError } from './errors.js';
 import type { Config } from './cli/args.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
 import { createInventory, type Inventory } from './discovery/inventory.js';
@@ -219,9 +220,15 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   });
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.listen.port, host: config.listen.host, backlog: HTTP_LIMITS.backlog }, () => {
-      server.off('error', reject);
+    const { host, port } = config.listen;
+    const failed = (err: Error) => {
+      core.close();
+      kube?.stop();
+      reject(new ListenError(`${host === undefined ? '' : host.includes(':') ? `[${host}]` : host}:${port}`, '--listen [host]:port', { cause: err }));
+    };
+    server.once('error', failed);
+    server.listen({ port, host, backlog: HTTP_LIMITS.backlog }, () => {
+      server.off('error', failed);
       resolve();
     });
   });

@@ -2,7 +2,7 @@
 // juicefs-path-prober: `serve` (the daemon) or `check` (one cycle, a table, an exit code).
 
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { ListenError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { runCheckOnce, startDaemon } from '../main.js';
 import { readVersion } from '../version.js';
@@ -85,6 +85,10 @@ run(process.argv.slice(2)).catch((err: unknown) => {
     // Found while starting (an unusable kubeconfig): a usage error all the same.
     process.stderr.write(`juicefs-path-prober: ${err.message}\n`);
     process.exit(EXIT_USAGE);
+  }
+  if (err instanceof ListenError) {
+    process.stderr.write(`juicefs-path-prober: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`juicefs-path-prober: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
