@@ -4,10 +4,10 @@
 
 import type { AddressInfo } from 'node:net';
 import { realpath } from 'node:fs/promises';
-import { ListenError } from './errors.js';
+import { errorMessage, ListenError } from './errors.js';
 import type { Config } from './cli/args.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
-import { createInventory, type Inventory } from './discovery/inventory.js';
+import { createInventory, describePodsDirError, type Inventory } from './discovery/inventory.js';
 import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
 import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
 import { watchPods, type PodWatcher } from './discovery/watcher.js';
@@ -206,15 +206,34 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     });
   }
 
+  // Set while the pods directory cannot be listed: the prober sees no pod at all, so it is not ready.
+  let podsDirProblem: string | undefined;
+  const notePodsDir = () => {
+    const err = core.inventory.podsDirError();
+    if (err === undefined) {
+      if (podsDirProblem !== undefined) logger.info('the kubelet pods directory can be listed again', { dir: core.layout.podsDir });
+      podsDirProblem = undefined;
+      logger.forget('pods-dir');
+      return;
+    }
+    const d = describePodsDirError(core.layout.podsDir, err);
+    podsDirProblem = d.message;
+    logger.once('pods-dir', d.missing ? 'error' : 'warn', d.missing ? d.message : `${d.message}; will retry every resync`, {
+      dir: core.layout.podsDir,
+      error: err instanceof Error ? err : errorMessage(err),
+    });
+  };
+  const isReady = () => initialScanDone && scheduler.isReady() && podsDirProblem === undefined;
   const app = createApp({
     logger,
     version: core.version,
-    isReady: () => initialScanDone && scheduler.isReady(),
+    isReady,
+    notReadyReason: () => podsDirProblem ?? 'waiting for the first probe cycle',
     renderMetrics: (format) => core.metrics.render(format),
     status: () =>
       statusReport(
         core,
-        { started_at: startedAt, ready: initialScanDone && scheduler.isReady(), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
+        { started_at: startedAt, ready: isReady(), ...(podsDirProblem ? { not_ready: podsDirProblem } : {}), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
         kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
       ),
   });
@@ -300,11 +319,15 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger.info('kubernetes mode off', { why: kubeSource.kind === 'off' ? kubeSource.why : '' });
   }
   await core.inventory.resync();
+  notePodsDir();
   initialScanDone = true;
   await ensureWatcher();
   scheduler.start();
   const resync = setInterval(() => {
-    void core.inventory.resync().then(ensureWatcher);
+    void core.inventory.resync().then(() => {
+      notePodsDir();
+      return ensureWatcher();
+    });
   }, config.resyncMs);
 
   return {
@@ -338,10 +361,15 @@ export interface CheckRow {
 }
 
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
-export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean; podsDirOk: boolean }> {
+export async function runCheckOnce(
+  config: Config,
+  deps: Deps,
+): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean; podsDirOk: boolean; podsDirProblem?: string }> {
   const core = await createCore(config, deps);
   try {
     const podsDirOk = await core.inventory.resync();
+    const podsDirError = core.inventory.podsDirError();
+    const podsDirProblem = podsDirError === undefined ? undefined : describePodsDirError(core.layout.podsDir, podsDirError).message;
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
     const rows = statuses.map((s) => ({
@@ -353,7 +381,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: 
       latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
     }));
     // Pending paths (published, not mounted yet, within the grace) are not failures: they export no 0 either.
-    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok, podsDirOk };
+    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok, podsDirOk, ...(podsDirProblem ? { podsDirProblem } : {}) };
   } finally {
     core.close();
   }
