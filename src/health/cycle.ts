@@ -44,6 +44,8 @@ export interface CycleOptions {
   readonly onInconclusive?: (reason: 'device_mismatch' | 'helper_lost' | 'inspect_error') => void;
   /** Adds what else is known about a verdict (the mount pod's state, in Kubernetes mode). */
   readonly fold?: VerdictFold;
+  /** What the Kubernetes API says a pod volume is published as, for tying subPaths to volumes. */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
 }
 
 export type RunCycle = () => Promise<CycleReport>;
@@ -78,7 +80,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
 
     const current = new Map<string, VolumePath>();
     for (const v of opts.inventory.list()) current.set(v.path, v);
-    for (const v of findSubpaths({ layout: opts.layout, table, fsTypes: opts.fsTypes, volumesOf: opts.inventory.ofPod })) {
+    for (const v of findSubpaths({ layout: opts.layout, table, fsTypes: opts.fsTypes, volumesOf: opts.inventory.ofPod, ...(opts.publishedAs ? { publishedAs: opts.publishedAs } : {}) })) {
       if (!current.has(v.path)) current.set(v.path, v);
     }
     for (const v of tracker.tracked()) {
