@@ -22,6 +22,7 @@ import { readMountTable } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
+import { createOrphanFold } from './health/orphan.js';
 import { detectKubeSource } from './kube/detect.js';
 import type { Kube } from './kube/kube.js';
 import { pathKubeStatus } from './kube/status.js';
@@ -61,6 +62,8 @@ async function resolveKubeletDir(dir: string): Promise<string> {
 export interface CoreExtras {
   /** What else is known about a verdict (Kubernetes mode: the mount pod's state). */
   readonly fold?: VerdictFold;
+  /** What the Kubernetes API says a pod volume is published as (subPaths). */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
 }
 
 export async function createCore(config: Config, deps: Deps, extras: CoreExtras = {}): Promise<Core> {
@@ -111,6 +114,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     onMountTableError: () => metrics.discoveryError('mountinfo'),
     onInconclusive: (reason) => metrics.inconclusive(reason),
     ...(extras.fold ? { fold: extras.fold } : {}),
+    ...(extras.publishedAs ? { publishedAs: extras.publishedAs } : {}),
   });
   return {
     config,
@@ -173,6 +177,11 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** What Kubernetes mode adds to each verdict and subPath. */
+function kubeExtras(kube: Kube): CoreExtras {
+  return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}
+
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
@@ -183,7 +192,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
     kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
   }
-  const core = await createCore(config, deps, kube ? { fold: createMountPodFold(kube.mountPodOf) } : {});
+  const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
   const startedAt = new Date().toISOString();
   let initialScanDone = false;
   const scheduler: Scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
