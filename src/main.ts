@@ -23,7 +23,7 @@ import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/hel
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
 import { createOrphanFold } from './health/orphan.js';
-import { detectKubeSource } from './kube/detect.js';
+import { detectKubeSource, type KubeSource } from './kube/detect.js';
 import type { Kube } from './kube/kube.js';
 import { pathKubeStatus } from './kube/status.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
@@ -177,6 +177,32 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+interface KubeMode {
+  readonly kube?: Kube;
+  readonly source: KubeSource;
+  /** Why the mode is off ('' when on). */
+  readonly off: string;
+}
+
+/**
+ * The Kubernetes side, if the config asks for it and it can work. A configuration that can
+ * never work is fatal with --kube=on; with auto it is one warning, and the mode is off.
+ */
+async function openKubeMode(config: Config, logger: Logger, opts: { orphanAfterMs?: number } = {}): Promise<KubeMode> {
+  const source = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
+  if (source.kind === 'off') return { source, off: source.why };
+  // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
+  const [{ createKube }, { openKube }, { KubeConfigError }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js'), import('./kube/config-check.js')]);
+  try {
+    const kube = createKube({ client: openKube(source), source, nodeName: config.nodeName, logger, ...opts });
+    return { kube, source, off: '' };
+  } catch (err) {
+    if (!(err instanceof KubeConfigError) || config.kube === 'on') throw err;
+    logger.warn('kubernetes mode off: the client configuration cannot work (--kube=on makes this fatal)', { error: err.message });
+    return { source, off: err.message };
+  }
+}
+
 /** What Kubernetes mode adds to each verdict and subPath. */
 function kubeExtras(kube: Kube): CoreExtras {
   return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
@@ -185,13 +211,7 @@ function kubeExtras(kube: Kube): CoreExtras {
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
-  const kubeSource = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
-  let kube: Kube | undefined;
-  if (kubeSource.kind !== 'off') {
-    // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
-    const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
-    kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
-  }
+  const { kube, source: kubeSource, off: kubeOff } = await openKubeMode(config, logger);
   const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
   const startedAt = new Date().toISOString();
   let initialScanDone = false;
@@ -242,7 +262,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     status: () =>
       statusReport(
         core,
-        { started_at: startedAt, ready: isReady(), ...(podsDirProblem ? { not_ready: podsDirProblem } : {}), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
+        { started_at: startedAt, ready: isReady(), ...(podsDirProblem ? { not_ready: podsDirProblem } : {}), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeOff } },
         kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
       ),
   });
@@ -325,7 +345,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     kube.start();
     logger.info('kubernetes mode on', { source: kubeSource.kind === 'kubeconfig' ? kubeSource.path : kubeSource.kind, node: config.nodeName });
   } else {
-    logger.info('kubernetes mode off', { why: kubeSource.kind === 'off' ? kubeSource.why : '' });
+    logger.info('kubernetes mode off', { why: kubeOff });
   }
   await core.inventory.resync();
   notePodsDir();
@@ -367,31 +387,70 @@ export interface CheckRow {
   readonly state: string;
   readonly detail: string;
   readonly latency: string;
+  /** Kubernetes mode: who the path belongs to ('' when unknown). */
+  readonly namespace?: string;
+  readonly podName?: string;
+  readonly pvc?: string;
 }
 
+export interface CheckResult {
+  readonly rows: CheckRow[];
+  readonly healthy: boolean;
+  readonly mountTableOk: boolean;
+  readonly podsDirOk: boolean;
+  readonly podsDirProblem?: string;
+  /** Whether the rows carry namespace, pod and claim. */
+  readonly kube: boolean;
+}
+
+/** How long `check` waits for the pod list and the claims before it prints without them. */
+const CHECK_KUBE_WAIT_MS = 5000;
+
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
-export async function runCheckOnce(
-  config: Config,
-  deps: Deps,
-): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean; podsDirOk: boolean; podsDirProblem?: string }> {
-  const core = await createCore(config, deps);
+export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
+  // One list is all a one-shot command sees of the API: a pod missing from it is gone.
+  const { kube } = await openKubeMode(config, deps.logger, { orphanAfterMs: 0 });
+  const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
   try {
+    if (kube) {
+      kube.start();
+      const deadline = Date.now() + CHECK_KUBE_WAIT_MS;
+      while (!kube.settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (!kube.settled()) {
+        deps.logger.warn('the Kubernetes API gave no complete answer in time; pods and claims it did not name are left blank', {
+          waited_ms: CHECK_KUBE_WAIT_MS,
+          error: (kube.status().last_error as string | null) ?? null,
+        });
+      }
+    }
     const podsDirOk = await core.inventory.resync();
     const podsDirError = core.inventory.podsDirError();
     const podsDirProblem = podsDirError === undefined ? undefined : describePodsDirError(core.layout.podsDir, podsDirError).message;
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
-    const rows = statuses.map((s) => ({
-      pod: s.volume.podUid,
-      pv: s.volume.pv,
-      path: s.volume.path,
-      state: s.state,
-      detail: s.detail,
-      latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
-    }));
+    const rows = statuses.map((s): CheckRow => {
+      const owner = kube?.owner(s.volume);
+      return {
+        pod: s.volume.podUid,
+        pv: s.volume.pv,
+        path: s.volume.path,
+        state: s.state,
+        detail: s.detail,
+        latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
+        ...(kube ? { namespace: owner?.namespace ?? '', podName: owner?.pod ?? '', pvc: owner?.pvc ?? '' } : {}),
+      };
+    });
     // Pending paths (published, not mounted yet, within the grace) are not failures: they export no 0 either.
-    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok, podsDirOk, ...(podsDirProblem ? { podsDirProblem } : {}) };
+    return {
+      rows,
+      healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0),
+      mountTableOk: report.ok,
+      podsDirOk,
+      ...(podsDirProblem ? { podsDirProblem } : {}),
+      kube: kube !== undefined,
+    };
   } finally {
+    kube?.stop();
     core.close();
   }
 }

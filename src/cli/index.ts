@@ -30,7 +30,7 @@ async function serve(config: Config): Promise<void> {
 async function check(config: Config): Promise<number> {
   // Logs go to stderr so the table on stdout stays clean.
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, write: (l) => process.stderr.write(l) });
-  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem } = await runCheckOnce(config, { logger });
+  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem, kube } = await runCheckOnce(config, { logger });
   if (!mountTableOk) {
     process.stderr.write(`cannot read the mount table ${config.mountinfo}\n`);
     return 1;
@@ -44,11 +44,18 @@ async function check(config: Config): Promise<number> {
     process.stdout.write(`no published volume paths of ${config.drivers.join(', ')} under ${config.kubeletDir}\n`);
     return 0;
   }
+  const dash = (v: string | undefined) => v || '-';
   process.stdout.write(
-    formatTable(
-      ['POD', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
-      rows.map((r) => [r.pod, r.pv, r.path, r.state, r.detail || '-', r.latency]),
-    ),
+    kube
+      ? formatTable(
+          ['NAMESPACE', 'POD', 'PVC', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
+          // A pod the API does not name is shown by its uid.
+          rows.map((r) => [dash(r.namespace), r.podName || r.pod, dash(r.pvc), r.pv, r.path, r.state, dash(r.detail), r.latency]),
+        )
+      : formatTable(
+          ['POD', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
+          rows.map((r) => [r.pod, r.pv, r.path, r.state, dash(r.detail), r.latency]),
+        ),
   );
   return healthy ? 0 : 1;
 }
