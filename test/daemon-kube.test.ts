@@ -2,8 +2,9 @@
 // server speaking the API's list/watch protocol on 127.0.0.1.
 
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
+import { byPath, CLI, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
 import { mountTest } from './fixtures/guard.js';
 import { appPod, mountPod, startFakeApiServer, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
@@ -432,6 +433,34 @@ mountTest('a dead mount whose mount pod is Running but not Ready is mount_pod_no
   const s = await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'mount_pod_not_running', 20_000, 'mount_pod_not_running');
   t.regex(byPath(s, v.mountPath)!.detail, /^mount pod kube-system\/juicefs-test-node-pv-nr-cccccc is not running \(Running, not Ready \(ContainersNotReady: containers with unready status: \[jfs-mount\]\)\); ENOTCONN/);
   t.is(byPath(s, v.mountPath)!.health, 0);
+});
+
+mountTest('check --kubeconfig shows namespace, pod and PVC, and a pod the API does not know as orphaned by its uid', async (t) => {
+  const k = tree('kube-check');
+  const a = await api();
+  const uid = newPodUid();
+  const uidGone = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-c');
+  const gone = await publishFuse(k, uidGone, 'pv-gone');
+  a.putPod(appPod({ uid, name: 'report-0', namespace: 'analytics', node: NODE, claims: { data: 'data-report-0' } }));
+  a.setClaim('analytics', 'data-report-0', 'pv-c');
+  // Not spawnSync: the API server answers from this process.
+  const child = spawn(process.execPath, [CLI, 'check', '--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, '--node-name', NODE, '--timeout', '2s'], {
+    env: { ...process.env, JFS_PROBER_KUBE: 'auto' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const r = { stdout: '', stderr: '', status: null as number | null };
+  child.stdout.on('data', (d: Buffer) => (r.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (r.stderr += d));
+  r.status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.log(r.stdout, r.stderr);
+  t.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+  t.deepEqual(lines[0], ['NAMESPACE', 'POD', 'PVC', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY']);
+  const row = (p: string) => lines.find((l) => l[4] === p);
+  t.deepEqual(row(v.mountPath)?.slice(0, 6), ['analytics', 'report-0', 'data-report-0', 'pv-c', v.mountPath, 'healthy']);
+  t.deepEqual(row(gone.mountPath)?.slice(0, 6), ['-', uidGone, '-', 'pv-gone', gone.mountPath, 'orphaned']);
+  t.true(a.requests.some((q) => q.kind === 'list' && q.query.fieldSelector === `spec.nodeName=${NODE}`));
 });
 
 test('without in-cluster config or --kubeconfig the daemon runs as before, with no Kubernetes series', async (t) => {
