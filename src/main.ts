@@ -47,6 +47,8 @@ export interface Core {
   readonly runner: ProbeRunner;
   readonly runCycle: RunCycle;
   readonly metrics: ProberMetrics;
+  /** The last error reading the mount table, if any. */
+  mountTableError(): unknown;
   close(): void;
 }
 
@@ -64,6 +66,8 @@ export interface CoreExtras {
   readonly fold?: VerdictFold;
   /** What the Kubernetes API says a pod volume is published as (subPaths). */
   readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
+  /** One cycle and exit (`check`): problems are reported by the caller, with no talk of retrying. */
+  readonly oneShot?: boolean;
 }
 
 export async function createCore(config: Config, deps: Deps, extras: CoreExtras = {}): Promise<Core> {
@@ -95,6 +99,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   inventory.onChange(({ removed }) => {
     for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
   });
+  let mountTableError: unknown;
   const runCycle = createCycle({
     layout,
     fsTypes: new Set(config.fsTypes),
@@ -111,7 +116,11 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     clock,
     timeoutMs: config.timeoutMs,
     publishGraceMs: config.publishGraceMs,
-    onMountTableError: () => metrics.discoveryError('mountinfo'),
+    onMountTableError: (err) => {
+      mountTableError = err;
+      metrics.discoveryError('mountinfo');
+    },
+    ...(extras.oneShot ? { logMountTableErrors: false } : {}),
     onInconclusive: (reason) => metrics.inconclusive(reason),
     ...(extras.fold ? { fold: extras.fold } : {}),
     ...(extras.publishedAs ? { publishedAs: extras.publishedAs } : {}),
@@ -126,6 +135,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     runner,
     runCycle,
     metrics,
+    mountTableError: () => mountTableError,
     close() {
       inventory.close();
       pool.close();
@@ -399,8 +409,14 @@ export interface CheckResult {
   readonly mountTableOk: boolean;
   readonly podsDirOk: boolean;
   readonly podsDirProblem?: string;
+  readonly mountTableProblem?: string;
   /** Whether the rows carry namespace, pod and claim. */
   readonly kube: boolean;
+}
+
+function withCause(err: unknown): string {
+  const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
+  return `${errorMessage(err)}${cause}`;
 }
 
 /** How long `check` waits for the pod list and the claims before it prints without them. */
@@ -410,7 +426,7 @@ const CHECK_KUBE_WAIT_MS = 5000;
 export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
   // One list is all a one-shot command sees of the API: a pod missing from it is gone.
   const { kube } = await openKubeMode(config, deps.logger, { orphanAfterMs: 0 });
-  const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
+  const core = await createCore(config, deps, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
   try {
     if (kube) {
       kube.start();
@@ -447,6 +463,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
       mountTableOk: report.ok,
       podsDirOk,
       ...(podsDirProblem ? { podsDirProblem } : {}),
+      ...(report.ok ? {} : { mountTableProblem: withCause(core.mountTableError()) }),
       kube: kube !== undefined,
     };
   } finally {

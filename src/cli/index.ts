@@ -30,9 +30,9 @@ async function serve(config: Config): Promise<void> {
 async function check(config: Config): Promise<number> {
   // Logs go to stderr so the table on stdout stays clean.
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, write: (l) => process.stderr.write(l) });
-  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem, kube } = await runCheckOnce(config, { logger });
+  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem, mountTableProblem, kube } = await runCheckOnce(config, { logger });
   if (!mountTableOk) {
-    process.stderr.write(`cannot read the mount table ${config.mountinfo}\n`);
+    process.stderr.write(`${mountTableProblem ?? `cannot read the mount table ${config.mountinfo}`}\n`);
     return 1;
   }
   // "No paths" must not pass for healthy when the prober cannot see the pods at all.

@@ -41,6 +41,8 @@ export interface CycleOptions {
   readonly timeoutMs: number;
   readonly publishGraceMs: number;
   readonly onMountTableError?: (err: unknown) => void;
+  /** A daemon logs an unreadable mount table (and keeps its states); a one-shot command says it itself. */
+  readonly logMountTableErrors?: boolean;
   readonly onInconclusive?: (reason: 'device_mismatch' | 'helper_lost' | 'inspect_error') => void;
   /** Adds what else is known about a verdict (the mount pod's state, in Kubernetes mode). */
   readonly fold?: VerdictFold;
@@ -64,6 +66,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
       return table;
     } catch (err) {
       opts.onMountTableError?.(err);
+      if (opts.logMountTableErrors === false) return undefined;
       logger.once('mount-table', 'error', 'cannot read the mount table; keeping the last states until it can be read', {
         error: err instanceof Error ? err : errorMessage(err),
       });

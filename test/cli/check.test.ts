@@ -115,6 +115,16 @@ test('check exits 1 naming the pods directory when it cannot be listed, instead 
   );
 });
 
+test('check exits 1 with only the error when the mount table cannot be read, no daemon talk of keeping states', async (t) => {
+  const k = createKubeletTree('check-nomountinfo');
+  trees.push(k);
+  const missing = path.join(k.root, 'no-mountinfo');
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir, '--mountinfo', missing]);
+  t.is(r.code, 1);
+  t.is(r.stderr, `${missing}: cannot read the mount table: ENOENT: no such file or directory, open '${missing}'\n`);
+  t.is(r.stdout, '');
+});
+
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {
   const k = createKubeletTree('check-ok');
   trees.push(k);
