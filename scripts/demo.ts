@@ -11,6 +11,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +26,29 @@ const port = Number(/^--port=(\d+)$/.exec(args.find((a) => a.startsWith('--port=
 
 reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), args);
 
+// Found before anything is mounted: a taken port is one line naming the way out, not a stack trace.
+const portFree = await new Promise<string | undefined>((resolve) => {
+  const probe = net.createServer();
+  probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' ? 'is already in use' : err.message));
+  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+});
+if (portFree) {
+  process.stderr.write(`demo: cannot listen on 127.0.0.1:${port}: ${portFree}; choose another with npm run demo -- --port=N\n`);
+  process.exit(2);
+}
+
 const priv = mountPrivileges();
 if (!priv.ok) {
   process.stderr.write(`demo ${priv.reason} (root, /dev/fuse, util-linux unshare)\n`);
   process.exit(2);
+}
+
+/** A failure the demo explains itself: no stack trace. */
+class DemoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoError';
+  }
 }
 
 const say = (s = '') => process.stdout.write(s + '\n');
@@ -126,7 +146,7 @@ async function main(): Promise<void> {
         // not JSON
       }
     });
-    daemon!.once('exit', (code) => reject(new Error(`daemon exited (${code}); is port ${port} taken? try --port=N`)));
+    daemon!.once('exit', (code) => reject(new DemoError(`the prober exited (code ${code}) before listening; if port ${port} was taken meanwhile, choose another with npm run demo -- --port=N`)));
   });
 
   // Wait for the first verdicts, including the hung path's timeout.
@@ -178,7 +198,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(`demo failed: ${err instanceof DemoError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -11,6 +11,8 @@ export interface AppDeps {
   /** The HTML page at `/` (see status-page.ts). */
   readonly statusPage: () => string;
   readonly isReady: () => boolean;
+  /** What /readyz says while not ready. */
+  readonly notReadyReason?: () => string;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -74,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
         const ready = deps.isReady();
         ctx.status = ready ? 200 : 503;
         ctx.type = 'text/plain';
-        ctx.body = ready ? 'ready\n' : 'waiting for the first probe cycle\n';
+        ctx.body = ready ? 'ready\n' : `${deps.notReadyReason?.() ?? 'waiting for the first probe cycle'}\n`;
         return;
       }
       case '/status':

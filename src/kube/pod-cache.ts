@@ -32,6 +32,14 @@ export interface PodCache {
   processHost(): MountPodState | undefined;
   /** The claim name through which a pod uses a PV (or a pod volume, for subPaths). */
   claimOf(uid: string, pv: string, volumeName?: string): string;
+  /**
+   * The directory name under `kubernetes.io~csi` a pod volume is published as (its bound PV, or
+   * its own name for an inline CSI volume); null when the pod has no such claim or CSI volume
+   * (an emptyDir, a hostPath, ...); undefined while unknown (pod not cached, claim not read yet).
+   */
+  publishedAs(uid: string, volumeName: string): string | null | undefined;
+  /** No claim read is queued or running. */
+  settled(): boolean;
   size(): number;
   stop(): void;
 }
@@ -160,6 +168,14 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
       for (const claim of pod.claims.values()) if (bound.get(`${pod.namespace}/${claim}`) === pv) return claim;
       return '';
     },
+    publishedAs(uid, volumeName) {
+      const pod = pods.get(uid);
+      if (!pod) return undefined;
+      const claim = pod.claims.get(volumeName);
+      if (claim !== undefined) return bound.get(`${pod.namespace}/${claim}`);
+      return pod.inline.has(volumeName) ? volumeName : null;
+    },
+    settled: () => queue.length === 0 && running === 0,
     size: () => pods.size,
     stop() {
       stopped = true;

@@ -43,18 +43,28 @@ function runState(pod: V1Pod): { running: boolean; why: string } {
     if (waiting) why ||= `container ${c.name} waiting: ${waiting.reason ?? 'unknown reason'}`;
     else if (terminated) why ||= `container ${c.name} terminated: ${terminated.reason ?? `exit code ${terminated.exitCode}`}`;
   }
+  // Mount pods can carry a readiness probe: one that fails means the FUSE client is not serving, however the containers run.
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'False' && phase === 'Running' && !why) why = `not Ready${ready.reason ? ` (${ready.reason}${ready.message ? `: ${ready.message}` : ''})` : ''}`;
   const deleting = Boolean(pod.metadata?.deletionTimestamp);
   if (deleting && !why) why = 'being deleted';
   return { running: phase === 'Running' && !why, why };
 }
+
+const NO_VOLUMES: ReadonlySet<string> = new Set();
 
 export function slimPod(pod: V1Pod): PodRecord | undefined {
   const uid = pod.metadata?.uid;
   const name = pod.metadata?.name;
   if (!uid || !name) return undefined;
   const claims = new Map<string, string>();
+  let inline: Set<string> | undefined;
   for (const v of pod.spec?.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) claims.set(v.name, v.persistentVolumeClaim.claimName);
+    // A generic ephemeral volume's claim is made by Kubernetes and always named `<pod>-<volume>`.
+    else if (v.ephemeral) claims.set(v.name, `${name}-${v.name}`);
+    // An inline CSI volume is published under its pod volume name, with no claim.
+    else if (v.csi) (inline ??= new Set()).add(v.name);
   }
   const labels = pod.metadata?.labels ?? {};
   const isMount = labels[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
@@ -66,6 +76,7 @@ export function slimPod(pod: V1Pod): PodRecord | undefined {
     phase: pod.status?.phase ?? 'Unknown',
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     claims,
+    inline: inline ?? NO_VOLUMES,
     ...(isMount ? { mount: mountState(pod) } : {}),
     ...(isCsiNode ? { csiNode: csiNodeState(pod) } : {}),
   };

@@ -9,6 +9,8 @@ export interface PodRecord {
   readonly deleting: boolean;
   /** Pod volume name → PersistentVolumeClaim name. */
   readonly claims: ReadonlyMap<string, string>;
+  /** Pod volume names of inline CSI volumes (published under that name, no claim). */
+  readonly inline: ReadonlySet<string>;
   /** Set for JuiceFS mount pods: the target paths they serve, and what the mount pod's state is. */
   readonly mount?: MountPodRecord;
   /** Set for the JuiceFS CSI node pod: whether it runs the node's JuiceFS clients itself

@@ -16,25 +16,37 @@ test.after.always(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gauge = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]);
 
-mountTest('a kubelet directory absent at start is waited for, and its pods are found once it appears', async (t) => {
+mountTest('a kubelet directory absent at start makes /readyz 503 naming it, logged once as an error; its pods are found once it appears', async (t) => {
   const k = createKubeletTree('late');
   trees.push(k);
   const away = `${k.kubeletDir}.away`;
   fs.renameSync(k.kubeletDir, away);
   const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '0s']);
   daemons.push(d);
-  await sleep(2500);
+  const podsDir = path.join(k.kubeletDir, 'pods');
+  // kubelet makes its pods directory before any pod runs: its absence is a misconfiguration, not "nothing published".
+  let text = '';
+  const deadline0 = Date.now() + 20_000;
+  while (!((sampleValue((text = await d.metrics()), 'juicefs_path_prober_discovery_errors_total', { kind: 'pods_dir' }) ?? 0) >= 2) && Date.now() < deadline0) await sleep(100);
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'pods_dir' })! >= 2, 'two resyncs without it');
   t.is((await d.get('/healthz')).status, 200);
-  t.is((await d.get('/readyz')).status, 200, 'ready: nothing published is a valid answer');
-  let text = await d.metrics();
-  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'pods_dir' })! >= 2);
+  const notReady = await d.get('/readyz');
+  t.is(notReady.status, 503);
+  t.is(await notReady.text(), `the kubelet pods directory ${podsDir} does not exist; kubelet creates it before any pod runs, so --kubelet-dir is likely wrong (k0s: /var/lib/k0s/kubelet, MicroK8s: /var/snap/microk8s/common/var/lib/kubelet)\n`);
+  const s0 = (await d.status()) as unknown as { ready: boolean; not_ready?: string };
+  t.false(s0.ready);
+  t.true(s0.not_ready?.startsWith(`the kubelet pods directory ${podsDir} does not exist`));
   t.is(gauge(text, 'juicefs_path_prober_watch_active'), 0);
-  t.is(d.logs.filter((l) => l.msg === 'cannot list the kubelet pods directory; will retry every resync').length, 1, 'logged once');
+  const errors = d.logs.filter((l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.startsWith(`the kubelet pods directory ${podsDir} does not exist`));
+  t.is(errors.length, 1, 'logged once, as an error');
+  t.false(d.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('will retry')), 'a missing directory is not a transient failure');
 
   fs.renameSync(away, k.kubeletDir);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const v = k.publish(newPodUid(), 'pv-late', { mountFrom: path.join(fuse.mnt, 'pv-late') });
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'the path once the directory is there');
+  t.is((await d.get('/readyz')).status, 200, 'ready once it is there');
+  t.true(d.logs.some((l) => l.msg === 'the kubelet pods directory can be listed again'));
   await d.waitFor(() => true, 1);
   const deadline = Date.now() + 20_000;
   while (gauge((text = await d.metrics()), 'juicefs_path_prober_watch_active') !== 1 && Date.now() < deadline) await sleep(200);

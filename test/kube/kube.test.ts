@@ -139,3 +139,85 @@ test('in process mount mode the CSI node pod stands in for the mount pod; in mou
   await until('mount pod mode seen', () => kube.mountPodOf(data) === undefined);
   t.like(kube.mountPodOf(volume('u1', 'pv-other')), { name: 'juicefs-n1-pv-other' });
 });
+
+test('a generic ephemeral volume’s claim is <pod>-<volume>; subPaths map through pod volumes to their PV, or to nothing for a non-claim volume', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  const pod = appPod({ uid: 'u1', name: 'job-0', node: 'n1', claims: { data: 'data-job-0' } });
+  pod.spec.volumes.push(
+    { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { storageClassName: 'juicefs-sc', accessModes: ['ReadWriteOnce'] } } } },
+    { name: 'inline', csi: { driver: 'csi.juicefs.com', volumeAttributes: {} } },
+    { name: 'tmp', emptyDir: {} },
+    { name: 'fluid', persistentVolumeClaim: { claimName: 'fluid-dataset' } },
+  );
+  api.putPod(pod);
+  api.setClaim('default', 'data-job-0', 'pv-data');
+  api.setClaim('default', 'job-0-scratch', 'pvc-0e1b');
+  api.setClaim('default', 'fluid-dataset', 'default-fluid-dataset');
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet });
+  t.teardown(() => kube.stop());
+  t.is(kube.publishedAs('u1', 'data'), undefined, 'unknown before the first list');
+  kube.start();
+  await until('settled', () => kube.settled());
+  t.like(kube.owner(volume('u1', 'pvc-0e1b')), { namespace: 'default', pod: 'job-0', pvc: 'job-0-scratch' });
+  t.is(kube.publishedAs('u1', 'scratch'), 'pvc-0e1b');
+  t.is(kube.publishedAs('u1', 'data'), 'pv-data');
+  t.is(kube.publishedAs('u1', 'inline'), 'inline');
+  t.is(kube.publishedAs('u1', 'fluid'), 'default-fluid-dataset');
+  t.is(kube.publishedAs('u1', 'tmp'), null);
+  t.is(kube.publishedAs('u-unknown', 'data'), undefined);
+});
+
+test('a mount pod whose Ready condition is False is not running, with the condition in its reason', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  const target = '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-a/mount';
+  const m = mountPod({ uid: 'm1', name: 'juicefs-n1-pv-a', node: 'n1', targets: [target] });
+  m.status.conditions = [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [jfs-mount]' }];
+  api.putPod(m);
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet });
+  t.teardown(() => kube.stop());
+  kube.start();
+  await until('the mount pod', () => kube.mountPodOf(volume('u1', 'pv-a')) !== undefined);
+  t.like(kube.mountPodOf(volume('u1', 'pv-a')), { phase: 'Running', running: false, why: 'not Ready (ContainersNotReady: containers with unready status: [jfs-mount])' });
+  m.status.conditions = [{ type: 'Ready', status: 'True' }];
+  api.putPod(m);
+  await until('ready again', () => kube.mountPodOf(volume('u1', 'pv-a'))?.running === true);
+});
+
+test('a pod is gone when the watch saw it deleted, or after it has been missing from a current cache a while; never on an empty or stale cache', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  let now = 1_000_000;
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet, orphanAfterMs: 5000, now: () => now, backoff: { initialMs: 50, maxMs: 100 } });
+  t.teardown(() => kube.stop());
+  t.false(kube.podGone('u-old'), 'not before the first list');
+  kube.start();
+  await until('synced', () => kube.status().synced === true);
+  // No pod at all on the node: the node name is wrong, not every pod gone.
+  now += 60_000;
+  t.false(kube.podGone('u-old'));
+  t.false(kube.podGone('u-old'));
+
+  api.putPod(appPod({ uid: 'u1', name: 'web-0', node: 'n1' }));
+  api.putPod(appPod({ uid: 'u2', name: 'web-1', node: 'n1' }));
+  await until('both pods', () => kube.status().pods === 2);
+  t.false(kube.podGone('u1'));
+  t.false(kube.podGone('u-old'), 'missing: the clock starts');
+  now += 4999;
+  t.false(kube.podGone('u-old'));
+  now += 1;
+  t.true(kube.podGone('u-old'), 'missing for the whole window');
+
+  api.deletePod('u2');
+  await until('u2 deleted', () => kube.status().pods === 1);
+  t.true(kube.podGone('u2'), 'a deleted pod is gone at once');
+
+  await api.down();
+  await until('stale', () => kube.isStale());
+  t.false(kube.podGone('u2'), 'a stale cache tells nothing');
+  t.false(kube.podGone('u-old'));
+});
