@@ -374,11 +374,11 @@ mountTest('a generic ephemeral volume gets its <pod>-<volume> claim; subPaths ma
   const d = await daemon(k, a);
   const text = await until('the subPaths labelled', async () => {
     const text = await d.metrics();
-    return info(text, subScratch)?.pvc === 'job-0-scratch' && info(text, subData)?.pvc === 'data-job-0' && info(text, only.mountPath)?.pvc === 'data-train-0' ? text : undefined;
+    return info(text, subScratch)?.pvc_name === 'job-0-scratch' && info(text, subData)?.pvc_name === 'data-job-0' && info(text, only.mountPath)?.pvc_name === 'data-train-0' ? text : undefined;
   });
-  t.like(info(text, eph.mountPath), { namespace: 'default', pod: 'job-0', pvc: 'job-0-scratch', pv: 'pvc-0e1b' });
-  t.like(info(text, subScratch), { pod: 'job-0', pvc: 'job-0-scratch', pv: 'pvc-0e1b', volume_id: 'pvc-0e1b' });
-  t.like(info(text, subData), { pod: 'job-0', pvc: 'data-job-0', pv: 'pv-data', volume_id: 'pv-data' });
+  t.like(info(text, eph.mountPath), { pod_namespace: 'default', pod_name: 'job-0', pvc_name: 'job-0-scratch', pv: 'pvc-0e1b' });
+  t.like(info(text, subScratch), { pod_name: 'job-0', pvc_name: 'job-0-scratch', pv: 'pvc-0e1b', volume_id: 'pvc-0e1b' });
+  t.like(info(text, subData), { pod_name: 'job-0', pvc_name: 'data-job-0', pv: 'pv-data', volume_id: 'pv-data' });
   // The one JuiceFS volume of train-0 is not assumed to be what every fuse.juicefs subPath of it binds.
   const s = await d.status();
   t.is(byPath(s, subFluid), undefined, JSON.stringify(s.paths.map((p) => p.path)));

@@ -19,7 +19,7 @@ export interface StatusPageInput {
 }
 
 /** Group order: what needs a person first. */
-export const STATE_ORDER: readonly PathState[] = [...UNHEALTHY_STATES, 'pending', 'healthy'];
+export const STATE_ORDER: readonly PathState[] = [...UNHEALTHY_STATES, 'orphaned', 'pending', 'healthy'];
 
 class Html {
   constructor(readonly text: string) {}
@@ -109,10 +109,11 @@ export function renderStatusPage(input: StatusPageInput): string {
   const count = (pred: (s: PathState) => boolean) => input.paths.filter((p) => pred(p.status.state)).length;
   const unhealthy = count((s) => healthValue(s) === 0);
   const pending = count((s) => s === 'pending');
+  const orphaned = count((s) => s === 'orphaned');
   const healthy = count((s) => s === 'healthy');
 
   const summary = html`<p class="summary">${input.paths.length} JuiceFS path${input.paths.length === 1 ? '' : 's'}:
-<span class="${unhealthy > 0 ? 'bad' : ''}">${unhealthy} unhealthy</span>, ${pending} pending, <span class="${healthy > 0 ? 'ok' : ''}">${healthy} healthy</span>.
+<span class="${unhealthy > 0 ? 'bad' : ''}">${unhealthy} unhealthy</span>, ${orphaned > 0 ? `${orphaned} orphaned (pod gone, kubelet not done), ` : ''}${pending} pending, <span class="${healthy > 0 ? 'ok' : ''}">${healthy} healthy</span>.
 ${input.ready ? '' : html`<span class="bad">Not ready: the first probe cycle has not finished.</span>`}
 ${input.stuckProbes > 0 ? html`<span class="bad">${input.stuckProbes} probe${input.stuckProbes === 1 ? '' : 's'} stuck on a hung mount.</span>` : ''}
 Kubernetes mode: ${input.kube === 'stale' ? html`<span class="bad">on, API server unreachable (pods and claims as last seen)</span>` : input.kube}.</p>`;

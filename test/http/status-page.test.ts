@@ -55,9 +55,9 @@ test('paths are grouped by state: unhealthy states first, then pending, then hea
   t.regex(html, /<title>2 unhealthy - juicefs-path-prober on node-a<\/title>/);
 });
 
-test('the group order covers every state once, unhealthy ones before pending and healthy', (t) => {
+test('the group order covers every state once, unhealthy ones before orphaned, pending and healthy', (t) => {
   t.deepEqual([...STATE_ORDER].sort(), [...ALL_STATES].sort());
-  t.deepEqual(STATE_ORDER.slice(-2), ['pending', 'healthy']);
+  t.deepEqual(STATE_ORDER.slice(-3), ['orphaned', 'pending', 'healthy']);
 });
 
 test('each row shows pod, PVC, reason and since; a path whose pod is unknown shows its pod uid', (t) => {
