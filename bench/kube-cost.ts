@@ -60,7 +60,7 @@ for (let round = 0; round < ROUNDS; round++) {
       if (mode === 'on') {
         await until(async () => {
           const text = await d.metrics();
-          return (text.match(/^juicefs_volume_path_info\{[^}]*pvc="data-/gm) ?? []).length === PODS;
+          return (text.match(/^juicefs_volume_path_info\{[^}]*pvc_name="data-/gm) ?? []).length === PODS;
         }, 'every path labelled');
         results[mode].synced.push(performance.now() - t0);
       }

@@ -5,12 +5,17 @@
 //
 //   npm run demo            show the states, then keep serving until Ctrl-C
 //   npm run demo -- --once  show the states and exit
+//
+// Without a terminal on stdin (piped, CI, `ssh host cmd`) it behaves as --once:
+// nobody could press Ctrl-C, and the mounts must not outlive the run.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { formatTable } from '../src/cli/table.js';
 import { CLI } from '../test/fixtures/daemon.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../test/fixtures/kubelet-tree.js';
 import { bindMount, cleanupAll, mountPrivileges, reexecInPrivateMountNamespace, startFuse, tmpfsMount, type FuseHandle } from '../test/fixtures/mounts.js';
@@ -21,10 +26,29 @@ const port = Number(/^--port=(\d+)$/.exec(args.find((a) => a.startsWith('--port=
 
 reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), args);
 
+// Found before anything is mounted: a taken port is one line naming the way out, not a stack trace.
+const portFree = await new Promise<string | undefined>((resolve) => {
+  const probe = net.createServer();
+  probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' ? 'is already in use' : err.message));
+  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+});
+if (portFree) {
+  process.stderr.write(`demo: cannot listen on 127.0.0.1:${port}: ${portFree}; choose another with npm run demo -- --port=N\n`);
+  process.exit(2);
+}
+
 const priv = mountPrivileges();
 if (!priv.ok) {
   process.stderr.write(`demo ${priv.reason} (root, /dev/fuse, util-linux unshare)\n`);
   process.exit(2);
+}
+
+/** A failure the demo explains itself: no stack trace. */
+class DemoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoError';
+  }
 }
 
 const say = (s = '') => process.stdout.write(s + '\n');
@@ -44,6 +68,15 @@ process.on('SIGINT', () => {
 });
 process.on('exit', cleanup);
 
+/** `check`'s table with its cells rewritten (the sandbox's long paths shortened), columns re-padded. */
+function shortenTable(text: string, edit: (cell: string) => string): string {
+  const [header, ...lines] = text.split('\n').filter((l) => l !== '');
+  if (header === undefined) return text;
+  const starts = [...header.matchAll(/\S+/g)].map((m) => m.index);
+  const cells = (line: string) => starts.map((s, i) => line.slice(s, starts[i + 1]).trimEnd());
+  return formatTable(cells(header), lines.map((l) => cells(l).map(edit)));
+}
+
 async function scrape(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
 }
@@ -52,7 +85,7 @@ function pathLines(text: string, metric: string): string[] {
   return text
     .split('\n')
     .filter((l) => l.startsWith(metric + '{'))
-    .map((l) => l.replace(/volume_path="[^"]*\/pods\/[^/]+\//, 'volume_path=".../pods/<uid>/'))
+    .map((l) => l.replace(/volume_path="[^"]*\/pods\/[^/]+\//, 'volume_path=".../pods/<uid>/').replace(/pod_uid="[^"]*"/, 'pod_uid="<uid>"'))
     .sort();
 }
 
@@ -61,7 +94,7 @@ async function main(): Promise<void> {
   const t = tree;
   const uid = newPodUid();
   say(`sandbox kubelet directory: ${t.kubeletDir}`);
-  say(`one pod ${uid} with a JuiceFS volume in every state:\n`);
+  say(`one pod (<uid> below: ${uid}) with a JuiceFS volume in every state:\n`);
 
   // Like the CSI driver: a mount pod's JuiceFS client mounts the file system,
   // and each PV's subdirectory is bind-mounted into the pod's target path.
@@ -97,8 +130,10 @@ async function main(): Promise<void> {
   tmpfsMount(other.mountPath);
   say('  pvc-nfs         another CSI driver\'s volume: not ours, not probed');
 
-  const flags = ['--kubelet-dir', t.kubeletDir, '--interval', '1s', '--timeout', '1s', '--publish-grace', '1m', '--node-name', 'demo-node'];
-  say(`\nstarting: juicefs-path-prober serve ${flags.join(' ')} --listen 127.0.0.1:${port}`);
+  // check gets the daemon's timeout and grace, so both tell the same story.
+  const shared = ['--kubelet-dir', t.kubeletDir, '--timeout', '1s', '--publish-grace', '1m'];
+  const flags = [...shared, '--interval', '1s', '--node-name', 'demo-node'];
+  say(`\nstarting: npx juicefs-path-prober serve ${flags.join(' ')} --listen 127.0.0.1:${port}`);
   daemon = spawn(process.execPath, [CLI, 'serve', ...flags, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const logs: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
@@ -111,7 +146,7 @@ async function main(): Promise<void> {
         // not JSON
       }
     });
-    daemon!.once('exit', (code) => reject(new Error(`daemon exited (${code}); is port ${port} taken? try --port=N`)));
+    daemon!.once('exit', (code) => reject(new DemoError(`the prober exited (code ${code}) before listening; if port ${port} was taken meanwhile, choose another with npm run demo -- --port=N`)));
   });
 
   // Wait for the first verdicts, including the hung path's timeout.
@@ -126,9 +161,9 @@ async function main(): Promise<void> {
   say(`\n$ curl -s ${url}/metrics | grep '^juicefs_volume_path_state'`);
   for (const l of pathLines(text, 'juicefs_volume_path_state')) say(l);
 
-  say(`\n$ juicefs-path-prober check --kubelet-dir ${t.kubeletDir} --timeout 1s`);
-  const check = spawnSync(process.execPath, [CLI, 'check', '--kubelet-dir', t.kubeletDir, '--timeout', '1s'], { encoding: 'utf8' });
-  process.stdout.write(check.stdout.replaceAll(t.kubeletDir, '<kubelet>'));
+  say(`\n$ npx juicefs-path-prober check ${shared.join(' ')}`);
+  const check = spawnSync(process.execPath, [CLI, 'check', ...shared], { encoding: 'utf8' });
+  process.stdout.write(shortenTable(check.stdout, (c) => c.replaceAll(t.kubeletDir, '<kubelet>').replaceAll(uid, '<uid>')));
   say(`(exit code ${check.status})`);
 
   say('\nthe hung client starts answering again...');
@@ -144,11 +179,17 @@ async function main(): Promise<void> {
   }
   say('\nstate changes the daemon logged (one line each):');
   for (const l of logs) {
-    const e = JSON.parse(l) as { msg?: string; pv?: string; state?: string; previous?: string; detail?: string };
-    if (e.msg === 'volume path state') say(`  ${e.pv}: ${e.previous ?? '-'} -> ${e.state}${e.detail ? ` (${e.detail})` : ''}`);
+    const e = JSON.parse(l) as { msg?: string; pv?: string; path?: string; kind?: string; state?: string; previous?: string; detail?: string };
+    if (e.msg !== 'volume path state') continue;
+    // A subPath shares its volume's PV: tell them apart by where it is bound.
+    const which = e.kind === 'subpath' ? `${e.pv} subPath ${e.path?.split('/volume-subpaths/')[1] ?? ''}` : e.pv;
+    say(`  ${which}: ${e.previous ?? '-'} -> ${e.state}${e.detail ? ` (${e.detail})` : ''}`);
   }
 
-  if (once) return;
+  if (once) {
+    if (!args.includes('--once')) say('\n(stdin is not a terminal, so the demo ran once and unmounted everything; run it from a terminal to keep the daemon serving)');
+    return;
+  }
   say(`\nserving at ${url}  (try: curl ${url}/status | head -40)`);
   say('press Ctrl-C to stop and unmount everything');
   await new Promise(() => {});
@@ -157,7 +198,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(`demo failed: ${err instanceof DemoError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   },
 );

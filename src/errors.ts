@@ -17,6 +17,22 @@ export class UsageError extends ProberError {
   }
 }
 
+/** The HTTP address cannot be listened on (taken, or not this host's). Says which flag changes it. */
+export class ListenError extends ProberError {
+  readonly address: string;
+  constructor(address: string, flag: string, options: { cause: unknown }) {
+    const code = errorCode(options.cause);
+    const why =
+      code === 'EADDRINUSE' ? 'the address is already in use' :
+      code === 'EACCES' ? 'permission denied (a port below 1024 needs privileges)' :
+      code === 'EADDRNOTAVAIL' ? 'no such address on this host' :
+      errorMessage(options.cause);
+    super(`cannot listen on ${address}: ${why}; choose another with ${flag}`, options);
+    this.name = 'ListenError';
+    this.address = address;
+  }
+}
+
 /** A file on disk (vol_data.json, the mount table) that is not what it should be. */
 export class MalformedFileError extends ProberError {
   readonly file: string;

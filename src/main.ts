@@ -4,9 +4,10 @@
 
 import type { AddressInfo } from 'node:net';
 import { realpath } from 'node:fs/promises';
+import { errorMessage, ListenError } from './errors.js';
 import type { Config } from './cli/args.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
-import { createInventory, type Inventory } from './discovery/inventory.js';
+import { createInventory, describePodsDirError, type Inventory } from './discovery/inventory.js';
 import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
 import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
 import { watchPods, type PodWatcher } from './discovery/watcher.js';
@@ -15,13 +16,15 @@ import { createScheduler, type Scheduler } from './health/scheduler.js';
 import { createPathTracker, type PathTracker } from './health/tracker.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, HTTP_LIMITS } from './http/server.js';
+import { renderStatusPage } from './http/status-page.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { readMountTable } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
-import { detectKubeSource } from './kube/detect.js';
+import { createOrphanFold } from './health/orphan.js';
+import { detectKubeSource, type KubeSource } from './kube/detect.js';
 import type { Kube } from './kube/kube.js';
 import { pathKubeStatus } from './kube/status.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
@@ -45,6 +48,8 @@ export interface Core {
   readonly runner: ProbeRunner;
   readonly runCycle: RunCycle;
   readonly metrics: ProberMetrics;
+  /** The last error reading the mount table, if any. */
+  mountTableError(): unknown;
   close(): void;
 }
 
@@ -60,6 +65,10 @@ async function resolveKubeletDir(dir: string): Promise<string> {
 export interface CoreExtras {
   /** What else is known about a verdict (Kubernetes mode: the mount pod's state). */
   readonly fold?: VerdictFold;
+  /** What the Kubernetes API says a pod volume is published as (subPaths). */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
+  /** One cycle and exit (`check`): problems are reported by the caller, with no talk of retrying. */
+  readonly oneShot?: boolean;
 }
 
 export async function createCore(config: Config, deps: Deps, extras: CoreExtras = {}): Promise<Core> {
@@ -91,6 +100,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   inventory.onChange(({ removed }) => {
     for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
   });
+  let mountTableError: unknown;
   const runCycle = createCycle({
     layout,
     fsTypes: new Set(config.fsTypes),
@@ -107,9 +117,14 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     clock,
     timeoutMs: config.timeoutMs,
     publishGraceMs: config.publishGraceMs,
-    onMountTableError: () => metrics.discoveryError('mountinfo'),
+    onMountTableError: (err) => {
+      mountTableError = err;
+      metrics.discoveryError('mountinfo');
+    },
+    ...(extras.oneShot ? { logMountTableErrors: false } : {}),
     onInconclusive: (reason) => metrics.inconclusive(reason),
     ...(extras.fold ? { fold: extras.fold } : {}),
+    ...(extras.publishedAs ? { publishedAs: extras.publishedAs } : {}),
   });
   return {
     config,
@@ -121,6 +136,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     runner,
     runCycle,
     metrics,
+    mountTableError: () => mountTableError,
     close() {
       inventory.close();
       pool.close();
@@ -172,17 +188,42 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+interface KubeMode {
+  readonly kube?: Kube;
+  readonly source: KubeSource;
+  /** Why the mode is off ('' when on). */
+  readonly off: string;
+}
+
+/**
+ * The Kubernetes side, if the config asks for it and it can work. A configuration that can
+ * never work is fatal with --kube=on; with auto it is one warning, and the mode is off.
+ */
+async function openKubeMode(config: Config, logger: Logger, opts: { orphanAfterMs?: number } = {}): Promise<KubeMode> {
+  const source = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
+  if (source.kind === 'off') return { source, off: source.why };
+  // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
+  const [{ createKube }, { openKube }, { KubeConfigError }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js'), import('./kube/config-check.js')]);
+  try {
+    const kube = createKube({ client: openKube(source), source, nodeName: config.nodeName, logger, ...opts });
+    return { kube, source, off: '' };
+  } catch (err) {
+    if (!(err instanceof KubeConfigError) || config.kube === 'on') throw err;
+    logger.warn('kubernetes mode off: the client configuration cannot work (--kube=on makes this fatal)', { error: err.message });
+    return { source, off: err.message };
+  }
+}
+
+/** What Kubernetes mode adds to each verdict and subPath. */
+function kubeExtras(kube: Kube): CoreExtras {
+  return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}
+
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
-  const kubeSource = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
-  let kube: Kube | undefined;
-  if (kubeSource.kind !== 'off') {
-    // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
-    const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
-    kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
-  }
-  const core = await createCore(config, deps, kube ? { fold: createMountPodFold(kube.mountPodOf) } : {});
+  const { kube, source: kubeSource, off: kubeOff } = await openKubeMode(config, logger);
+  const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
   const startedAt = new Date().toISOString();
   let initialScanDone = false;
   const scheduler: Scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
@@ -205,23 +246,58 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     });
   }
 
+  // Set while the pods directory cannot be listed: the prober sees no pod at all, so it is not ready.
+  let podsDirProblem: string | undefined;
+  const notePodsDir = () => {
+    const err = core.inventory.podsDirError();
+    if (err === undefined) {
+      if (podsDirProblem !== undefined) logger.info('the kubelet pods directory can be listed again', { dir: core.layout.podsDir });
+      podsDirProblem = undefined;
+      logger.forget('pods-dir');
+      return;
+    }
+    const d = describePodsDirError(core.layout.podsDir, err);
+    podsDirProblem = d.message;
+    logger.once('pods-dir', d.missing ? 'error' : 'warn', d.missing ? d.message : `${d.message}; will retry every resync`, {
+      dir: core.layout.podsDir,
+      error: err instanceof Error ? err : errorMessage(err),
+    });
+  };
+  const isReady = () => initialScanDone && scheduler.isReady() && podsDirProblem === undefined;
   const app = createApp({
     logger,
     version: core.version,
-    isReady: () => initialScanDone && scheduler.isReady(),
+    isReady,
+    notReadyReason: () => podsDirProblem ?? 'waiting for the first probe cycle',
     renderMetrics: (format) => core.metrics.render(format),
     status: () =>
       statusReport(
         core,
-        { started_at: startedAt, ready: initialScanDone && scheduler.isReady(), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeSource.kind === 'off' ? kubeSource.why : '' } },
+        { started_at: startedAt, ready: isReady(), ...(podsDirProblem ? { not_ready: podsDirProblem } : {}), kube: kube ? { mode: 'on', ...kube.status() } : { mode: 'off', why: kubeOff } },
         kube ? (s) => ({ kube: pathKubeStatus(s, kube.owner(s.volume)) }) : undefined,
       ),
+    statusPage: () =>
+      renderStatusPage({
+        node: config.nodeName,
+        version: core.version,
+        now: (deps.clock ?? systemClock).now(),
+        ready: initialScanDone && scheduler.isReady(),
+        kube: !kube ? 'off' : kube.isStale() ? 'stale' : 'on',
+        stuckProbes: core.runner.stuck().length,
+        paths: core.tracker.list().map((status) => ({ status, owner: kube?.owner(status.volume) })),
+      }),
   });
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.listen.port, host: config.listen.host, backlog: HTTP_LIMITS.backlog }, () => {
-      server.off('error', reject);
+    const { host, port } = config.listen;
+    const failed = (err: Error) => {
+      core.close();
+      kube?.stop();
+      reject(new ListenError(`${host === undefined ? '' : host.includes(':') ? `[${host}]` : host}:${port}`, '--listen [host]:port', { cause: err }));
+    };
+    server.once('error', failed);
+    server.listen({ port, host, backlog: HTTP_LIMITS.backlog }, () => {
+      server.off('error', failed);
       resolve();
     });
   });
@@ -290,14 +366,18 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     kube.start();
     logger.info('kubernetes mode on', { source: kubeSource.kind === 'kubeconfig' ? kubeSource.path : kubeSource.kind, node: config.nodeName });
   } else {
-    logger.info('kubernetes mode off', { why: kubeSource.kind === 'off' ? kubeSource.why : '' });
+    logger.info('kubernetes mode off', { why: kubeOff });
   }
   await core.inventory.resync();
+  notePodsDir();
   initialScanDone = true;
   await ensureWatcher();
   scheduler.start();
   const resync = setInterval(() => {
-    void core.inventory.resync().then(ensureWatcher);
+    void core.inventory.resync().then(() => {
+      notePodsDir();
+      return ensureWatcher();
+    });
   }, config.resyncMs);
 
   return {
@@ -328,26 +408,77 @@ export interface CheckRow {
   readonly state: string;
   readonly detail: string;
   readonly latency: string;
+  /** Kubernetes mode: who the path belongs to ('' when unknown). */
+  readonly namespace?: string;
+  readonly podName?: string;
+  readonly pvc?: string;
 }
 
+export interface CheckResult {
+  readonly rows: CheckRow[];
+  readonly healthy: boolean;
+  readonly mountTableOk: boolean;
+  readonly podsDirOk: boolean;
+  readonly podsDirProblem?: string;
+  readonly mountTableProblem?: string;
+  /** Whether the rows carry namespace, pod and claim. */
+  readonly kube: boolean;
+}
+
+function withCause(err: unknown): string {
+  const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
+  return `${errorMessage(err)}${cause}`;
+}
+
+/** How long `check` waits for the pod list and the claims before it prints without them. */
+const CHECK_KUBE_WAIT_MS = 5000;
+
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
-export async function runCheckOnce(config: Config, deps: Deps): Promise<{ rows: CheckRow[]; healthy: boolean; mountTableOk: boolean; podsDirOk: boolean }> {
-  const core = await createCore(config, deps);
+export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
+  // One list is all a one-shot command sees of the API: a pod missing from it is gone.
+  const { kube } = await openKubeMode(config, deps.logger, { orphanAfterMs: 0 });
+  const core = await createCore(config, deps, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
   try {
+    if (kube) {
+      kube.start();
+      const deadline = Date.now() + CHECK_KUBE_WAIT_MS;
+      while (!kube.settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (!kube.settled()) {
+        deps.logger.warn('the Kubernetes API gave no complete answer in time; pods and claims it did not name are left blank', {
+          waited_ms: CHECK_KUBE_WAIT_MS,
+          error: (kube.status().last_error as string | null) ?? null,
+        });
+      }
+    }
     const podsDirOk = await core.inventory.resync();
+    const podsDirError = core.inventory.podsDirError();
+    const podsDirProblem = podsDirError === undefined ? undefined : describePodsDirError(core.layout.podsDir, podsDirError).message;
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
-    const rows = statuses.map((s) => ({
-      pod: s.volume.podUid,
-      pv: s.volume.pv,
-      path: s.volume.path,
-      state: s.state,
-      detail: s.detail,
-      latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
-    }));
+    const rows = statuses.map((s): CheckRow => {
+      const owner = kube?.owner(s.volume);
+      return {
+        pod: s.volume.podUid,
+        pv: s.volume.pv,
+        path: s.volume.path,
+        state: s.state,
+        detail: s.detail,
+        latency: s.lastProbeMs === undefined ? '-' : s.lastProbeMs < 1 ? `${Math.round(s.lastProbeMs * 1000)}µs` : `${s.lastProbeMs.toFixed(1)}ms`,
+        ...(kube ? { namespace: owner?.namespace ?? '', podName: owner?.pod ?? '', pvc: owner?.pvc ?? '' } : {}),
+      };
+    });
     // Pending paths (published, not mounted yet, within the grace) are not failures: they export no 0 either.
-    return { rows, healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0), mountTableOk: report.ok, podsDirOk };
+    return {
+      rows,
+      healthy: report.ok && statuses.every((s) => healthValue(s.state) !== 0),
+      mountTableOk: report.ok,
+      podsDirOk,
+      ...(podsDirProblem ? { podsDirProblem } : {}),
+      ...(report.ok ? {} : { mountTableProblem: withCause(core.mountTableError()) }),
+      kube: kube !== undefined,
+    };
   } finally {
+    kube?.stop();
     core.close();
   }
 }

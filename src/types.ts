@@ -30,13 +30,17 @@ export const UNHEALTHY_STATES = [
 ] as const;
 
 export type UnhealthyState = (typeof UNHEALTHY_STATES)[number];
-export type PathState = 'healthy' | 'pending' | UnhealthyState;
-export const ALL_STATES: readonly PathState[] = ['healthy', 'pending', ...UNHEALTHY_STATES];
+/**
+ * `orphaned`: the path's pod is gone from the Kubernetes API, kubelet has not cleaned up its
+ * volume directory yet (or never will). No workload uses it, so it has no health either way.
+ */
+export type PathState = 'healthy' | 'pending' | 'orphaned' | UnhealthyState;
+export const ALL_STATES: readonly PathState[] = ['healthy', 'pending', 'orphaned', ...UNHEALTHY_STATES];
 
-/** 1 healthy, 0 unhealthy, undefined while pending (no 0 is exported during the publish grace). */
+/** 1 healthy, 0 unhealthy, undefined while pending (no 0 during the publish grace) or orphaned (no pod to be unhealthy for). */
 export function healthValue(state: PathState): 0 | 1 | undefined {
   if (state === 'healthy') return 1;
-  if (state === 'pending') return undefined;
+  if (state === 'pending' || state === 'orphaned') return undefined;
   return 0;
 }
 
@@ -70,6 +74,8 @@ export interface MountPodState {
   readonly running: boolean;
   /** Why it is not running (container waiting/terminated reason), or ''. */
   readonly why: string;
+  /** The CSI node pod, which runs the JuiceFS clients itself in process mount mode (there are no mount pods). */
+  readonly csiNode?: boolean;
 }
 
 /** Who a path belongs to, from the Kubernetes API; fields are '' when unknown. */

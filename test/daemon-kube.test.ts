@@ -2,12 +2,13 @@
 // server speaking the API's list/watch protocol on 127.0.0.1.
 
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
+import { byPath, CLI, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
 import { afterCycles, eventually as until, mountTest, sampleValue as scalar, samples, sandbox } from './fixtures/harness.js';
-import { appPod, mountPod, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
+import { appPod, mountPod, startFakeApiServer, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
+import { bindMount, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
 
 const NODE = 'test-node';
 const box = sandbox();
@@ -54,30 +55,36 @@ mountTest('info labels name the pod, claim and mount pod of a path, for a pod th
   a.setClaim('default', 'data-web-1', 'pv-b');
   const d = await daemon(k, a);
 
-  const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, namespace: 'default', pod: 'web-0', pvc: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
+  const wantA = { volume_id: 'pv-a', volume_path: va.mountPath, pod_uid: uidA, pod_namespace: 'default', pod_name: 'web-0', pvc_name: 'data-web-0', pv: 'pv-a', mount_pod: 'juicefs-test-node-pv-a-abcdef', node_name: NODE };
   const text = await until('labels of the existing pod', async () => {
     const text = await d.metrics();
     // Both paths probed at least once (they may land in different cycles), and A's pod known.
-    return info(text, va.mountPath)?.pvc === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
+    return info(text, va.mountPath)?.pvc_name === 'data-web-0' && info(text, vb.mountPath) ? text : undefined;
   });
   t.deepEqual(info(text, va.mountPath), wantA);
+  // No exported label is one Prometheus Operator gives every target: scraped without
+  // honorLabels (the CSI driver's documented PodMonitor), none is renamed exported_*.
+  const targetLabels = ['namespace', 'pod', 'container', 'service', 'endpoint', 'instance', 'job'];
+  const exported = new Set([...text.matchAll(/[{,]([a-zA-Z_][a-zA-Z0-9_]*)="/g)].map((m) => m[1]!));
+  t.true(exported.has('pod_name'));
+  t.deepEqual(targetLabels.filter((l) => exported.has(l)), []);
   t.log(`info: ${series(text, 'juicefs_volume_path_info').map((s) => JSON.stringify(s.labels)).join('\n      ')}`);
   // A path probed before its pod is known still has its series, with empty labels: the join never loses a path.
-  t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', namespace: '', pod: '', pvc: '', mount_pod: '' });
+  t.like(info(text, vb.mountPath), { pod_uid: uidB, pv: 'pv-b', pod_namespace: '', pod_name: '', pvc_name: '', mount_pod: '' });
   t.is(kubeOf(await d.status()).pods, 2, 'only pods of this node are cached (field selector)');
   t.true(a.requests.some((r) => r.kind === 'list' && r.query.fieldSelector === `spec.nodeName=${NODE}`));
   t.true(a.requests.some((r) => r.kind === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}` && r.query.allowWatchBookmarks === 'true'));
 
   a.putPod(appPod({ uid: uidB, name: 'web-1', node: NODE, claims: { data: 'data-web-1' } }));
-  await until('labels of the pod that appeared', async () => info(await d.metrics(), vb.mountPath)?.pvc === 'data-web-1');
-  t.like(info(await d.metrics(), vb.mountPath), { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: '' });
+  await until('labels of the pod that appeared', async () => info(await d.metrics(), vb.mountPath)?.pvc_name === 'data-web-1');
+  t.like(info(await d.metrics(), vb.mountPath), { pod_namespace: 'default', pod_name: 'web-1', pvc_name: 'data-web-1', mount_pod: '' });
   const s = await d.status();
   t.like(kpath(s, vb.mountPath)!.kube, { namespace: 'default', pod: 'web-1', pvc: 'data-web-1', mount_pod: null });
 
   // The pod is deleted in the API before kubelet has torn it down: its labels go empty, the series stays with the path.
   a.deletePod(uidA);
-  await until('labels of the deleted pod cleared', async () => info(await d.metrics(), va.mountPath)?.pod === '');
-  t.like(info(await d.metrics(), va.mountPath), { namespace: '', pod: '', pvc: '' });
+  await until('labels of the deleted pod cleared', async () => info(await d.metrics(), va.mountPath)?.pod_name === '');
+  t.like(info(await d.metrics(), va.mountPath), { pod_namespace: '', pod_name: '', pvc_name: '' });
   // kubelet's teardown: the series goes with the path.
   unmount(va.mountPath);
   k.removePod(uidA);
@@ -212,7 +219,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   a.setClaim('default', 'data-api-0', 'pv-a');
   a.setClaim('default', 'data-api-1', 'pv-b');
   const d = await daemon(k, a);
-  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'api-0');
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod_name === 'api-0');
   t.is(scalar(await d.metrics(), 'juicefs_path_prober_kube_cache_stale'), 0);
 
   await a.down();
@@ -223,7 +230,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   await va.fuse.setMode('eio');
   await d.waitFor((s) => byPath(s, va.mountPath)?.state === 'io_error', 10_000, 'io_error while the API is down');
   t.is(scalar(await d.metrics(), 'juicefs_volume_path_health', { volume_path: va.mountPath }), 0);
-  t.is(info(await d.metrics(), va.mountPath)?.pod, 'api-0', 'the last known labels are kept while stale');
+  t.is(info(await d.metrics(), va.mountPath)?.pod_name, 'api-0', 'the last known labels are kept while stale');
   await until('the failed event counted', async () => (scalar(await d.metrics(), 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'failed' }) ?? 0) >= 1);
 
   // The world moves on while the prober cannot see it; the server forgets the history.
@@ -231,7 +238,7 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   a.compact();
   await a.up();
   await d.waitFor((s) => !kubeOf(s).stale, 30_000, 'current again');
-  await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod === 'api-1');
+  await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod_name === 'api-1');
   const text = await d.metrics();
   t.is(scalar(text, 'juicefs_path_prober_kube_cache_stale'), 0);
   t.true(scalar(text, 'juicefs_path_prober_kube_lists_total')! >= 2, 'relisted');
@@ -251,7 +258,7 @@ mountTest('a watch resumed from a compacted version gets 410 Gone and relists; b
   a.setClaim('default', 'data-cache-0', 'pv-a');
   a.setClaim('default', 'data-cache-1', 'pv-b');
   const d = await daemon(k, a);
-  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod === 'cache-0');
+  await until('synced labels', async () => info(await d.metrics(), va.mountPath)?.pod_name === 'cache-0');
   await until('a watch open', async () => a.openWatches() === 1);
 
   const bookmark = a.bookmark();
@@ -272,11 +279,11 @@ mountTest('a watch resumed from a compacted version gets 410 Gone and relists; b
   a.dropWatches();
   a.putPod(appPod({ uid: uidB, name: 'cache-1', node: NODE, claims: { data: 'data-cache-1' } }));
   a.compact();
-  await until('the missed pod', async () => info(await d.metrics(), vb.mountPath)?.pod === 'cache-1');
+  await until('the missed pod', async () => info(await d.metrics(), vb.mountPath)?.pod_name === 'cache-1');
   t.is(a.requests.filter((r) => r.kind === 'list').length, lists + 1, 'one relist');
   t.true(scalar(await d.metrics(), 'juicefs_path_prober_kube_lists_total')! >= 2);
   t.false(kubeOf(await d.status()).stale);
-  t.is(info(await d.metrics(), va.mountPath)?.pod, 'cache-0');
+  t.is(info(await d.metrics(), va.mountPath)?.pod_name, 'cache-0');
 });
 
 mountTest('an API server that never answers event requests delays neither probing nor /metrics', async (t) => {
@@ -301,6 +308,130 @@ mountTest('an API server that never answers event requests delays neither probin
   await cycles(d, 3);
   const status = (await d.status()) as unknown as { kube: { events: { queued: number } } };
   t.true(status.kube.events.queued >= 1, 'events wait in the queue, off the probe path');
+});
+
+mountTest('a generic ephemeral volume gets its <pod>-<volume> claim; subPaths map through the API to their PV; a fuse.juicefs subPath of another driver is not ours', async (t) => {
+  const k = tree('kube-subpath');
+  const a = await api();
+  const uid = newPodUid();
+  const eph = await publishFuse(k, uid, 'pvc-0e1b');
+  const data = await publishFuse(k, uid, 'pv-data');
+  const pod = appPod({ uid, name: 'job-0', node: NODE, claims: { data: 'data-job-0' } });
+  pod.spec.volumes.push({ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { storageClassName: 'juicefs-sc' } } } });
+  a.putPod(pod);
+  a.setClaim('default', 'data-job-0', 'pv-data');
+  a.setClaim('default', 'job-0-scratch', 'pvc-0e1b');
+  const subScratch = k.subpathDir(uid, 'scratch', 'app', 0);
+  bindMount(eph.mountPath, subScratch);
+  const subData = k.subpathDir(uid, 'data', 'app', 1);
+  bindMount(data.mountPath, subData);
+  // A pod whose only JuiceFS volume is ours, and which also mounts a Fluid dataset: Fluid's own
+  // fuse.juicefs client, bound as a subPath of the pod's Fluid volume.
+  const uid2 = newPodUid();
+  const only = await publishFuse(k, uid2, 'pv-only');
+  const fluid = await startFuse(path.join(k.root, 'fluid'));
+  const subFluid = k.subpathDir(uid2, 'dataset', 'app', 0);
+  bindMount(fluid.mnt, subFluid);
+  a.putPod(appPod({ uid: uid2, name: 'train-0', node: NODE, claims: { data: 'data-train-0', dataset: 'imagenet' } }));
+  a.setClaim('default', 'data-train-0', 'pv-only');
+  a.setClaim('default', 'imagenet', 'default-imagenet');
+
+  const d = await daemon(k, a);
+  const text = await until('the subPaths labelled', async () => {
+    const text = await d.metrics();
+    return info(text, subScratch)?.pvc_name === 'job-0-scratch' && info(text, subData)?.pvc_name === 'data-job-0' && info(text, only.mountPath)?.pvc_name === 'data-train-0' ? text : undefined;
+  });
+  t.like(info(text, eph.mountPath), { pod_namespace: 'default', pod_name: 'job-0', pvc_name: 'job-0-scratch', pv: 'pvc-0e1b' });
+  t.like(info(text, subScratch), { pod_name: 'job-0', pvc_name: 'job-0-scratch', pv: 'pvc-0e1b', volume_id: 'pvc-0e1b' });
+  t.like(info(text, subData), { pod_name: 'job-0', pvc_name: 'data-job-0', pv: 'pv-data', volume_id: 'pv-data' });
+  // The one JuiceFS volume of train-0 is not assumed to be what every fuse.juicefs subPath of it binds.
+  const s = await d.status();
+  t.is(byPath(s, subFluid), undefined, JSON.stringify(s.paths.map((p) => p.path)));
+  t.false(text.includes(subFluid));
+  t.is(byPath(s, subScratch)?.state, 'healthy');
+});
+
+mountTest('a path whose pod the API reports gone is orphaned: said in /status and the state metric, with no health series', async (t) => {
+  const k = tree('kube-orphan');
+  const a = await api();
+  const uidLive = newPodUid();
+  const uidDeleted = newPodUid();
+  const uidNever = newPodUid();
+  const live = await publishFuse(k, uidLive, 'pv-live');
+  const del = await publishFuse(k, uidDeleted, 'pv-del');
+  // kubelet's leftover of a pod deleted before the prober started: never in the API it can see.
+  const never = k.publish(uidNever, 'pv-never');
+  a.putPod(appPod({ uid: uidLive, name: 'live-0', node: NODE, claims: { data: 'data-live-0' } }));
+  a.putPod(appPod({ uid: uidDeleted, name: 'gone-0', node: NODE, claims: { data: 'data-gone-0' } }));
+  a.setClaim('default', 'data-live-0', 'pv-live');
+  a.setClaim('default', 'data-gone-0', 'pv-del');
+  const d = await daemon(k, a);
+  await d.waitFor((s) => byPath(s, live.mountPath)?.state === 'healthy' && byPath(s, del.mountPath)?.state === 'healthy' && kubeOf(s).synced, 20_000, 'both healthy');
+
+  a.deletePod(uidDeleted);
+  const s = await d.waitFor((s) => byPath(s, del.mountPath)?.state === 'orphaned' && byPath(s, never.mountPath)?.state === 'orphaned', 20_000, 'both orphaned');
+  t.is(byPath(s, del.mountPath)!.detail, `pod ${uidDeleted} is gone from the Kubernetes API; kubelet has not cleaned up this path (found: healthy)`);
+  t.is(byPath(s, del.mountPath)!.health, null);
+  t.is(byPath(s, never.mountPath)!.detail, `pod ${uidNever} is gone from the Kubernetes API; kubelet has not cleaned up this path (found: not_mounted, nothing is mounted here)`);
+  t.is(byPath(s, live.mountPath)!.state, 'healthy');
+  const text = await d.metrics();
+  for (const p of [del.mountPath, never.mountPath]) {
+    t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: p, state: 'orphaned' }), 1, p);
+    t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: p }), undefined, `${p}: no health, not a 0 for a pod that is gone`);
+  }
+  t.is(scalar(text, 'juicefs_path_prober_paths', { state: 'orphaned' }), 2);
+  t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: live.mountPath }), 1);
+  // A broken mount on an orphaned path is still orphaned, with what was found.
+  await del.fuse.kill();
+  await d.waitFor((s) => /found: disconnected, ENOTCONN/.test(byPath(s, del.mountPath)?.detail ?? ''), 20_000, 'the dead mount in the detail');
+  t.is(scalar(await d.metrics(), 'juicefs_volume_path_health', { volume_path: del.mountPath }), undefined);
+  t.false(eventsFor(a, uidDeleted).some((e) => e.body.reason === 'VolumePathUnhealthy'), 'no Warning for a pod that is gone');
+});
+
+mountTest('a dead mount whose mount pod is Running but not Ready is mount_pod_not_running', async (t) => {
+  const k = tree('kube-notready');
+  const a = await api();
+  const uid = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-nr');
+  a.putPod(appPod({ uid, name: 'db-1', node: NODE, claims: { data: 'data-db-1' } }));
+  a.setClaim('default', 'data-db-1', 'pv-nr');
+  const mp = mountPod({ uid: newPodUid(), name: 'juicefs-test-node-pv-nr-cccccc', node: NODE, targets: [v.mountPath] });
+  mp.status.conditions = [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [jfs-mount]' }];
+  a.putPod(mp);
+  const d = await daemon(k, a);
+  await d.waitFor((s) => kpath(s, v.mountPath)?.kube?.mount_pod?.running === false && byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'healthy, mount pod not ready');
+  await v.fuse.kill();
+  const s = await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'mount_pod_not_running', 20_000, 'mount_pod_not_running');
+  t.regex(byPath(s, v.mountPath)!.detail, /^mount pod kube-system\/juicefs-test-node-pv-nr-cccccc is not running \(Running, not Ready \(ContainersNotReady: containers with unready status: \[jfs-mount\]\)\); ENOTCONN/);
+  t.is(byPath(s, v.mountPath)!.health, 0);
+});
+
+mountTest('check --kubeconfig shows namespace, pod and PVC, and a pod the API does not know as orphaned by its uid', async (t) => {
+  const k = tree('kube-check');
+  const a = await api();
+  const uid = newPodUid();
+  const uidGone = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-c');
+  const gone = await publishFuse(k, uidGone, 'pv-gone');
+  a.putPod(appPod({ uid, name: 'report-0', namespace: 'analytics', node: NODE, claims: { data: 'data-report-0' } }));
+  a.setClaim('analytics', 'data-report-0', 'pv-c');
+  // Not spawnSync: the API server answers from this process.
+  const child = spawn(process.execPath, [CLI, 'check', '--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, '--node-name', NODE, '--timeout', '2s'], {
+    env: { ...process.env, JFS_PROBER_KUBE: 'auto' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const r = { stdout: '', stderr: '', status: null as number | null };
+  child.stdout.on('data', (d: Buffer) => (r.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (r.stderr += d));
+  r.status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.log(r.stdout, r.stderr);
+  t.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+  t.deepEqual(lines[0], ['NAMESPACE', 'POD', 'PVC', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY']);
+  const row = (p: string) => lines.find((l) => l[4] === p);
+  t.deepEqual(row(v.mountPath)?.slice(0, 6), ['analytics', 'report-0', 'data-report-0', 'pv-c', v.mountPath, 'healthy']);
+  t.deepEqual(row(gone.mountPath)?.slice(0, 6), ['-', uidGone, '-', 'pv-gone', gone.mountPath, 'orphaned']);
+  t.true(a.requests.some((q) => q.kind === 'list' && q.query.fieldSelector === `spec.nodeName=${NODE}`));
 });
 
 test('without in-cluster config or --kubeconfig the daemon runs as before, with no Kubernetes series', async (t) => {

@@ -1,6 +1,7 @@
 // Builds and runs the C stat loop: the physical floor the daemon is compared with.
 
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,10 @@ let binary: string | undefined;
 
 function build(): string {
   if (binary) return binary;
-  const out = path.join(os.tmpdir(), `jfs-prober-bare-stat-${process.pid}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-prober-bare-stat-'));
+  // However the bench ends (done, failed, interrupted by a thrown error), the binary goes with it.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'bare-stat');
   const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, SOURCE], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cannot build the bare stat loop (needs a C compiler): ${r.stderr || r.error?.message}`);
   return (binary = out);

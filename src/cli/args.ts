@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import type { KubeMode } from '../kube/detect.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 export interface Listen {
   readonly host: string | undefined;
@@ -79,11 +79,27 @@ export function usage(): string {
 /** Node's timers fire at once for a delay past this (about 24.8 days), so a timer-driven flag must stay below it. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function duration(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** The durations each flag takes, inclusive; the README's flag table lists the same. */
+export const DURATION_RANGES: Record<string, { readonly min: number; readonly max: number }> = {
+  interval: { min: 100, max: MAX_TIMER_MS },
+  timeout: { min: 10, max: MAX_TIMER_MS },
+  resync: { min: 1000, max: MAX_TIMER_MS },
+  'publish-grace': { min: 0, max: MAX_TIMER_MS },
+};
+
+/** A bound as operators write it; the timer limit in words, since 2147483647ms means nothing to anyone. */
+function bound(ms: number): string {
+  if (ms === MAX_TIMER_MS) return 'about 24 days (2147483647ms)';
+  return ms === 0 ? '0s' : formatDuration(ms);
+}
+
+// One message for every bad duration, whether unreadable, negative, zero or out of range.
+function duration(flag: string, value: string): number {
+  const { min, max } = DURATION_RANGES[flag]!;
   const ms = parseDuration(value);
-  if (ms === undefined) throw new UsageError(`--${flag}: "${value}" is not a duration (use e.g. 500ms, 10s, 1m)`, flag);
-  if (ms < min) throw new UsageError(`--${flag}: ${value} is too short (minimum ${min}ms)`, flag);
-  if (ms > max) throw new UsageError(`--${flag}: ${value} is too long (maximum ${max}ms, about 24 days)`, flag);
+  if (ms === undefined || ms < min || ms > max) {
+    throw new UsageError(`--${flag}: "${value}" is not a duration from ${bound(min)} to ${bound(max)} (write e.g. 500ms, 10s, 1m30s)`, flag);
+  }
   return ms;
 }
 
@@ -105,6 +121,26 @@ function list(flag: string, values: readonly string[]): string[] {
   return [...new Set(out)];
 }
 
+/** `--timeout -1s` is a value that starts with a dash: pass it on as `--timeout=-1s`, so the flag's own check answers. */
+function joinDashValues(argv: readonly string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (/^--[^=]+$/.test(a) && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParseResult {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     help: { type: 'boolean' },
@@ -114,7 +150,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     const flag = /'(--?[^' ]+)/.exec(msg)?.[1]?.replace(/^-+/, '');
@@ -140,10 +176,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     return v;
   };
 
-  const intervalMs = duration('interval', raw('interval'), 100, MAX_TIMER_MS);
-  const timeoutMs = duration('timeout', raw('timeout'), 10, MAX_TIMER_MS);
-  const resyncMs = duration('resync', raw('resync'), 1000, MAX_TIMER_MS);
-  const publishGraceMs = duration('publish-grace', raw('publish-grace'), 0);
+  const intervalMs = duration('interval', raw('interval'));
+  const timeoutMs = duration('timeout', raw('timeout'));
+  const resyncMs = duration('resync', raw('resync'));
+  const publishGraceMs = duration('publish-grace', raw('publish-grace'));
   const logLevel = raw('log-level') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`, 'log-level');
   const threadsText = raw('helper-threads');

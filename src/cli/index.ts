@@ -2,7 +2,7 @@
 // juicefs-path-prober: `serve` (the daemon) or `check` (one cycle, a table, an exit code).
 
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { ListenError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { runCheckOnce, startDaemon } from '../main.js';
 import { readVersion } from '../version.js';
@@ -30,25 +30,32 @@ async function serve(config: Config): Promise<void> {
 async function check(config: Config): Promise<number> {
   // Logs go to stderr so the table on stdout stays clean.
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, write: (l) => process.stderr.write(l) });
-  const { rows, healthy, mountTableOk, podsDirOk } = await runCheckOnce(config, { logger });
+  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem, mountTableProblem, kube } = await runCheckOnce(config, { logger });
   if (!mountTableOk) {
-    process.stderr.write(`cannot read the mount table ${config.mountinfo}\n`);
+    process.stderr.write(`${mountTableProblem ?? `cannot read the mount table ${config.mountinfo}`}\n`);
     return 1;
   }
   // "No paths" must not pass for healthy when the prober cannot see the pods at all.
   if (!podsDirOk) {
-    process.stderr.write(`cannot list the kubelet pods directory ${path.join(config.kubeletDir, 'pods')}\n`);
+    process.stderr.write(`${podsDirProblem ?? `cannot list the kubelet pods directory ${path.join(config.kubeletDir, 'pods')}`}\n`);
     return 1;
   }
   if (rows.length === 0) {
     process.stdout.write(`no published volume paths of ${config.drivers.join(', ')} under ${config.kubeletDir}\n`);
     return 0;
   }
+  const dash = (v: string | undefined) => v || '-';
   process.stdout.write(
-    formatTable(
-      ['POD', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
-      rows.map((r) => [r.pod, r.pv, r.path, r.state, r.detail || '-', r.latency]),
-    ),
+    kube
+      ? formatTable(
+          ['NAMESPACE', 'POD', 'PVC', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
+          // A pod the API does not name is shown by its uid.
+          rows.map((r) => [dash(r.namespace), r.podName || r.pod, dash(r.pvc), r.pv, r.path, r.state, dash(r.detail), r.latency]),
+        )
+      : formatTable(
+          ['POD', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
+          rows.map((r) => [r.pod, r.pv, r.path, r.state, dash(r.detail), r.latency]),
+        ),
   );
   return healthy ? 0 : 1;
 }
@@ -85,6 +92,10 @@ run(process.argv.slice(2)).catch((err: unknown) => {
     // Found while starting (an unusable kubeconfig): a usage error all the same.
     process.stderr.write(`juicefs-path-prober: ${err.message}\n`);
     process.exit(EXIT_USAGE);
+  }
+  if (err instanceof ListenError) {
+    process.stderr.write(`juicefs-path-prober: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`juicefs-path-prober: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);

@@ -2,7 +2,7 @@
 // scans (at start and every resync) and per-pod rescans (driven by the watcher).
 
 import type { Logger } from '../log/logger.js';
-import { errorMessage } from '../errors.js';
+import { errorCode, errorMessage } from '../errors.js';
 import type { VolumePath } from '../types.js';
 import { scanAll, scanPod, type PodScan, type ScanOptions, type ScanProblem } from './scan.js';
 
@@ -18,6 +18,8 @@ export interface Inventory {
   ofPod(podUid: string): VolumePath[];
   /** Full scan; false when the pods directory could not be listed (what was known is kept). */
   resync(): Promise<boolean>;
+  /** Why the last full scan could not list the pods directory; undefined when it could. The caller says it: a daemon retries, a one-shot command does not. */
+  podsDirError(): unknown;
   rescanPod(podUid: string): Promise<void>;
   onChange(listener: (change: InventoryChange) => void): void;
   close(): void;
@@ -32,6 +34,19 @@ export interface InventoryOptions extends ScanOptions {
   readonly clearTimer?: (t: unknown) => void;
 }
 
+/** What a failed listing of the pods directory means, in words an operator can act on. */
+export function describePodsDirError(dir: string, err: unknown): { missing: boolean; message: string } {
+  const code = errorCode(err);
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return {
+      missing: true,
+      // kubelet makes it before it runs any pod, this prober's own included: its absence is a wrong --kubelet-dir.
+      message: `the kubelet pods directory ${dir} does not exist; kubelet creates it before any pod runs, so --kubelet-dir is likely wrong (k0s: /var/lib/k0s/kubelet, MicroK8s: /var/snap/microk8s/common/var/lib/kubelet)`,
+    };
+  }
+  return { missing: false, message: `cannot list the kubelet pods directory ${dir}: ${errorMessage(err)}` };
+}
+
 export function createInventory(opts: InventoryOptions): Inventory {
   const { logger } = opts;
   const retryMs = opts.incompleteRetryMs ?? [100, 300, 1000, 3000];
@@ -43,6 +58,7 @@ export function createInventory(opts: InventoryOptions): Inventory {
   const retries = new Map<string, { attempt: number; timer: unknown }>();
   const badFiles = new Set<string>();
   let closed = false;
+  let podsDirError: unknown;
 
   const reportProblems = (problems: readonly ScanProblem[]) => {
     for (const p of problems) {
@@ -141,14 +157,11 @@ export function createInventory(opts: InventoryOptions): Inventory {
       if (closed) return false;
       if (!full.ok) {
         opts.onProblem?.('pods_dir');
-        logger.once('pods-dir', 'warn', 'cannot list the kubelet pods directory; will retry every resync', {
-          dir: opts.layout.podsDir,
-          error: full.error instanceof Error ? full.error : errorMessage(full.error),
-        });
+        podsDirError = full.error;
         // Keep what we know: an unreadable directory is not proof the pods are gone.
         return false;
       }
-      logger.forget('pods-dir');
+      podsDirError = undefined;
       const change = { added: [] as VolumePath[], removed: [] as VolumePath[] };
       const seen = new Set<string>();
       for (const scan of full.pods) {
@@ -162,6 +175,7 @@ export function createInventory(opts: InventoryOptions): Inventory {
       emit(change);
       return true;
     },
+    podsDirError: () => podsDirError,
     rescanPod: (uid) => rescanPod(uid),
     onChange: (l) => void listeners.push(l),
     close() {

@@ -1,9 +1,12 @@
 // kubelet's subPath bind mounts, found in the mount table:
 //   <kubelet>/pods/<uid>/volume-subpaths/<volume_name>/<container>/<index>
-// The directory name is the pod's volume name, not the PV, so a subPath is tied
-// to its JuiceFS volume by the mount table instead: the same device, or (after
-// the JuiceFS client was restarted and the volume re-bound, while the subPath
-// still points at the old, dead connection) a mount root inside the volume's root.
+// The directory name is the pod's volume name, not the PV. Where the Kubernetes
+// API says which PV that pod volume is (volume → claim → PV), that decides: a
+// subPath of any other volume is not ours, however it is mounted (Fluid's
+// JuiceFS runtime mounts fuse.juicefs too). Without it, the mount table decides:
+// the same device, or (after the JuiceFS client was restarted and the volume
+// re-bound, while the subPath still points at the old, dead connection) a mount
+// root inside the volume's root. A pod's only JuiceFS volume is never assumed.
 
 import type { MountEntry } from '../mounts/mountinfo.js';
 import type { MountTable } from '../mounts/mount-table.js';
@@ -16,6 +19,11 @@ export interface SubpathContext {
   readonly fsTypes: ReadonlySet<string>;
   /** The JuiceFS volumes known for a pod. */
   readonly volumesOf: (podUid: string) => readonly VolumePath[];
+  /**
+   * What the API says a pod volume is published as (its PV, or an inline volume's own name);
+   * null: a volume with no claim or CSI source (not ours); undefined: not known.
+   */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
 }
 
 function isUnder(root: string, dir: string): boolean {
@@ -31,7 +39,8 @@ export function findSubpaths(ctx: SubpathContext): VolumePath[] {
     if (pos?.kind !== 'subpath') continue;
     const volumes = ctx.volumesOf(pos.podUid);
     if (volumes.length === 0) continue;
-    const volume = pickVolume(e, volumes, ctx);
+    const known = ctx.publishedAs?.(pos.podUid, pos.volumeName);
+    const volume = known === null ? undefined : known !== undefined ? volumes.find((v) => v.pv === known) : pickVolume(e, volumes, ctx);
     if (!volume) continue;
     out.push({
       path: e.mountPoint,
@@ -58,7 +67,5 @@ function pickVolume(e: MountEntry, volumes: readonly VolumePath[], ctx: SubpathC
   if (sameDev.length > 1) return longestRoot(sameDev) ?? sameDev[0]!.v;
   // Not the volume's current device: only a JuiceFS-typed mount is ours.
   if (!ctx.fsTypes.has(e.fsType)) return undefined;
-  const byRoot = longestRoot(mounted.filter((x) => ctx.fsTypes.has(x.m.fsType)));
-  if (byRoot) return byRoot;
-  return volumes.length === 1 ? volumes[0] : undefined;
+  return longestRoot(mounted.filter((x) => ctx.fsTypes.has(x.m.fsType)));
 }

@@ -41,9 +41,13 @@ export interface CycleOptions {
   readonly timeoutMs: number;
   readonly publishGraceMs: number;
   readonly onMountTableError?: (err: unknown) => void;
+  /** A daemon logs an unreadable mount table (and keeps its states); a one-shot command says it itself. */
+  readonly logMountTableErrors?: boolean;
   readonly onInconclusive?: (reason: 'device_mismatch' | 'helper_lost' | 'inspect_error') => void;
   /** Adds what else is known about a verdict (the mount pod's state, in Kubernetes mode). */
   readonly fold?: VerdictFold;
+  /** What the Kubernetes API says a pod volume is published as, for tying subPaths to volumes. */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
 }
 
 export type RunCycle = () => Promise<CycleReport>;
@@ -62,6 +66,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
       return table;
     } catch (err) {
       opts.onMountTableError?.(err);
+      if (opts.logMountTableErrors === false) return undefined;
       logger.once('mount-table', 'error', 'cannot read the mount table; keeping the last states until it can be read', {
         error: err instanceof Error ? err : errorMessage(err),
       });
@@ -78,7 +83,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
 
     const current = new Map<string, VolumePath>();
     for (const v of opts.inventory.list()) current.set(v.path, v);
-    for (const v of findSubpaths({ layout: opts.layout, table, fsTypes: opts.fsTypes, volumesOf: opts.inventory.ofPod })) {
+    for (const v of findSubpaths({ layout: opts.layout, table, fsTypes: opts.fsTypes, volumesOf: opts.inventory.ofPod, ...(opts.publishedAs ? { publishedAs: opts.publishedAs } : {}) })) {
       if (!current.has(v.path)) current.set(v.path, v);
     }
     for (const v of tracker.tracked()) {

@@ -14,8 +14,9 @@ export type MountPodLookup = (volume: VolumePath) => MountPodState | undefined;
 export type VerdictFold = (volume: VolumePath, verdict: Verdict) => Verdict;
 
 export function describeMountPod(m: MountPodState): string {
-  if (m.running) return `mount pod ${m.namespace}/${m.name} is Running`;
-  return `mount pod ${m.namespace}/${m.name} is not running (${m.phase}${m.why ? `, ${m.why}` : ''})`;
+  const pod = m.csiNode ? `CSI node pod ${m.namespace}/${m.name} (process mount mode)` : `mount pod ${m.namespace}/${m.name}`;
+  if (m.running) return `${pod} is Running`;
+  return `${pod} is not running (${m.phase}${m.why ? `, ${m.why}` : ''})`;
 }
 
 export function createMountPodFold(lookup: MountPodLookup): VerdictFold {

@@ -2,7 +2,7 @@
 // Everything the metrics, /status and `check` show is read from here.
 
 import type { Logger } from '../log/logger.js';
-import type { PathState, PathStatus, VolumePath } from '../types.js';
+import { healthValue, type PathState, type PathStatus, type VolumePath } from '../types.js';
 import type { Verdict } from './verdict.js';
 
 export interface Transition {
@@ -139,7 +139,7 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
           previous: prev?.state ?? null,
           detail: verdict.detail,
         };
-        if (verdict.state === 'healthy' || verdict.state === 'pending') logger.info('volume path state', fields);
+        if (healthValue(verdict.state) !== 0) logger.info('volume path state', fields);
         else logger.warn('volume path state', fields);
         for (const l of transitionListeners) l(t);
       }

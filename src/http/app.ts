@@ -8,7 +8,11 @@ import { negotiateFormat, OPENMETRICS_TEXT, PROMETHEUS_TEXT, type Format } from 
 export interface AppDeps {
   readonly renderMetrics: (format: Format) => Promise<string>;
   readonly status: () => unknown;
+  /** The HTML page at `/` (see status-page.ts). */
+  readonly statusPage: () => string;
   readonly isReady: () => boolean;
+  /** What /readyz says while not ready. */
+  readonly notReadyReason?: () => string;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -72,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
         const ready = deps.isReady();
         ctx.status = ready ? 200 : 503;
         ctx.type = 'text/plain';
-        ctx.body = ready ? 'ready\n' : 'waiting for the first probe cycle\n';
+        ctx.body = ready ? 'ready\n' : `${deps.notReadyReason?.() ?? 'waiting for the first probe cycle'}\n`;
         return;
       }
       case '/status':
@@ -80,7 +84,11 @@ export function createApp(deps: AppDeps): Koa {
         return;
       case '/':
         ctx.type = 'text/html; charset=utf-8';
-        ctx.body = landingPage(deps.version);
+        // The page carries names from the API and the kubelet directory: besides escaping them,
+        // let the browser run nothing and load nothing, whatever the page turns out to contain.
+        ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'");
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        ctx.body = deps.statusPage();
         return;
     }
   });
@@ -90,20 +98,4 @@ export function createApp(deps: AppDeps): Koa {
 
 function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
   return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
-}
-
-function landingPage(version: string): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>juicefs-path-prober</title></head>
-<body>
-<h1>juicefs-path-prober ${version.replace(/[<>&"]/g, '')}</h1>
-<p>Health of the JuiceFS CSI volume paths published on this node.</p>
-<ul>
-<li><a href="metrics">/metrics</a> Prometheus metrics (juicefs_volume_path_health and friends)</li>
-<li><a href="status">/status</a> every path with its state and reason, as JSON</li>
-<li><a href="healthz">/healthz</a> the daemon is alive</li>
-<li><a href="readyz">/readyz</a> the first probe cycle is done</li>
-</ul>
-</body></html>
-`;
 }

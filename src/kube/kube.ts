@@ -38,6 +38,16 @@ export interface Kube {
   /** Queues the event a state change calls for, if any. Returns at once. */
   transition(t: Transition): void;
   pathRemoved(volume: VolumePath): void;
+  /**
+   * Whether the API reports the pod gone: the watch saw it deleted, or a current cache has gone
+   * without it for `orphanAfterMs`. Never while stale or before the first list, and never on a
+   * cache with no pod at all (this prober's own pod runs on the node: none means a wrong --node-name).
+   */
+  podGone(podUid: string): boolean;
+  /** See PodCache.publishedAs; undefined until the first list. */
+  publishedAs(podUid: string, volumeName: string): string | null | undefined;
+  /** Listed, current, and every claim read: labels are as complete as they will get. */
+  settled(): boolean;
   isStale(): boolean;
   counters(): KubeCounters;
   /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
@@ -54,7 +64,16 @@ export interface KubeOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Server-side watch timeout; a watch is also abandoned client-side a minute after it. */
   readonly watchTimeoutSeconds?: number;
+  /**
+   * How long a pod must be missing from a current cache before its paths are orphaned (a DELETED
+   * event needs no wait). kubelet learns of a new pod from the same API; this covers the two watches' skew.
+   */
+  readonly orphanAfterMs?: number;
+  readonly now?: () => number;
 }
+
+/** Deleted pod uids remembered, at most (their paths are orphaned at once). */
+const DELETED_MEMORY = 4096;
 
 /** Events as the API takes them: created with POST, updated with a JSON merge PATCH. */
 export function podEventSink(client: KubeClient, nodeName: string): EventSink {
@@ -98,6 +117,10 @@ export function createKube(opts: KubeOptions): Kube {
   let claimErrors = 0;
   let synced = false;
   const events = new Map<string, number>();
+  const now = opts.now ?? Date.now;
+  const orphanAfterMs = opts.orphanAfterMs ?? 5000;
+  const deleted = new Set<string>();
+  const missingSince = new Map<string, number>();
 
   const cache: PodCache = createPodCache({
     claims: {
@@ -171,10 +194,18 @@ export function createKube(opts: KubeOptions): Kube {
     onEvent(type, raw) {
       const pod = slimPod(raw);
       if (!pod) return;
-      if (type === 'DELETED') cache.remove(pod);
-      else cache.upsert(pod);
+      if (type === 'DELETED') {
+        cache.remove(pod);
+        if (!pod.mount) {
+          deleted.add(pod.uid);
+          if (deleted.size > DELETED_MEMORY) deleted.delete(deleted.values().next().value as string);
+        }
+      } else {
+        cache.upsert(pod);
+      }
       recorder.poke();
-      if (pod.mount) mountPodsChanged();
+      // A mount pod's (or CSI node pod's) state, or a pod gone (its paths orphaned), changes verdicts.
+      if (pod.mount || pod.csiNode || type === 'DELETED') mountPodsChanged();
     },
     onFailure(err) {
       watchFailures++;
@@ -193,7 +224,8 @@ export function createKube(opts: KubeOptions): Kube {
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
   });
 
-  const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv);
+  // No mount pod serves a path in process mount mode: the CSI node pod runs its client.
+  const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv) ?? cache.processHost();
 
   return {
     start: () => podWatch.start(),
@@ -240,7 +272,26 @@ export function createKube(opts: KubeOptions): Kube {
     },
     pathRemoved(v) {
       recorder.forget(v.podUid, v.path);
+      missingSince.delete(v.podUid);
     },
+    podGone(uid) {
+      if (!synced || podWatch.isStale()) return false;
+      if (cache.get(uid)) {
+        missingSince.delete(uid);
+        return false;
+      }
+      if (deleted.has(uid)) return true;
+      if (cache.size() === 0) return false;
+      const t = now();
+      const since = missingSince.get(uid);
+      if (since === undefined) {
+        missingSince.set(uid, t);
+        return orphanAfterMs <= 0;
+      }
+      return t - since >= orphanAfterMs;
+    },
+    publishedAs: (uid, volumeName) => (synced ? cache.publishedAs(uid, volumeName) : undefined),
+    settled: () => synced && !podWatch.isStale() && cache.settled(),
     isStale: () => podWatch.isStale(),
     counters: () => ({ lists, watchFailures, claimErrors, events }),
     onMountPodChange: (l) => void listeners.push(l),

@@ -2,7 +2,9 @@
 // usage error (exit 2), found at start rather than at the first request.
 
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import fs from 'node:fs';
 import { UsageError, errorMessage } from '../errors.js';
+import { configProblems, KubeConfigError, loadProblem } from './config-check.js';
 import type { KubeSource } from './detect.js';
 
 export interface KubeClient {
@@ -18,10 +20,30 @@ export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClie
     else kc.loadFromFile(source.path);
   } catch (err) {
     const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
+    const missing = loadProblem(err);
+    if (missing) throw new KubeConfigError(`--${flag}: the Kubernetes client configuration cannot work: ${missing}`, flag, { cause: err });
     throw new UsageError(`--${flag}: cannot load the Kubernetes client configuration: ${errorMessage(err)}`, flag, { cause: err });
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new UsageError('--kubeconfig: no current cluster in the configuration', 'kubeconfig');
+  const user = kc.getCurrentUser();
+  const problems = configProblems(
+    {
+      inCluster: source.kind === 'in-cluster',
+      server: cluster.server,
+      skipTLSVerify: cluster.skipTLSVerify,
+      caFile: cluster.caFile,
+      // In-cluster, the token is read from a file on every refresh.
+      tokenFile: (user?.authProvider as { config?: { tokenFile?: string } } | undefined)?.config?.tokenFile,
+      certFile: user?.certFile,
+      keyFile: user?.keyFile,
+    },
+    fs.existsSync,
+  );
+  if (problems.length > 0) {
+    const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
+    throw new KubeConfigError(`--${flag}: the Kubernetes client configuration cannot work: ${problems.join('; ')}`, flag);
+  }
   try {
     return { core: kc.makeApiClient(CoreV1Api), watch: new Watch(kc), server: cluster.server };
   } catch (err) {

@@ -2,6 +2,7 @@
 // to. A bound claim's volume never changes, so each claim is read once (a GET,
 // no list or watch of claims or volumes), only for pods on this node.
 
+import type { MountPodState } from '../types.js';
 import type { PodRecord } from './types.js';
 import { createMountPodIndex, type MountPodIndex } from './mount-pods.js';
 
@@ -26,8 +27,19 @@ export interface PodCache {
   upsert(pod: PodRecord): void;
   remove(pod: PodRecord): void;
   get(uid: string): PodRecord | undefined;
+  /** In process mount mode, the CSI node pod that runs every JuiceFS client of this node
+   * (once deleted, as `Deleted` until its successor appears); otherwise undefined. */
+  processHost(): MountPodState | undefined;
   /** The claim name through which a pod uses a PV (or a pod volume, for subPaths). */
   claimOf(uid: string, pv: string, volumeName?: string): string;
+  /**
+   * The directory name under `kubernetes.io~csi` a pod volume is published as (its bound PV, or
+   * its own name for an inline CSI volume); null when the pod has no such claim or CSI volume
+   * (an emptyDir, a hostPath, ...); undefined while unknown (pod not cached, claim not read yet).
+   */
+  publishedAs(uid: string, volumeName: string): string | null | undefined;
+  /** No claim read is queued or running. */
+  settled(): boolean;
   size(): number;
   stop(): void;
 }
@@ -107,8 +119,20 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
     for (const k of retryAt.keys()) if (!used.has(k)) retryAt.delete(k);
   };
 
+  let host: { uid: string; state: MountPodState } | undefined;
+  const hostUpsert = (pod: PodRecord) => {
+    const c = pod.csiNode;
+    if (!c) return;
+    // A CSI node pod without --by-process: mount pod mode, nothing to fold in.
+    host = c.byProcess ? { uid: pod.uid, state: { namespace: pod.namespace, name: pod.name, phase: pod.phase, running: c.running, why: c.why, csiNode: true } } : undefined;
+  };
+  const hostGone = () => {
+    if (host && host.state.phase !== 'Deleted') host = { ...host, state: { ...host.state, phase: 'Deleted', running: false, why: '' } };
+  };
+
   const upsert = (pod: PodRecord) => {
     pods.set(pod.uid, pod);
+    hostUpsert(pod);
     if (pod.mount) mountPods.upsert(pod);
     else want(pod);
   };
@@ -119,12 +143,16 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
       pods.clear();
       for (const p of list) pods.set(p.uid, p);
       mountPods.reset(list.filter((p) => p.mount));
+      const csiNode = list.find((p) => p.csiNode);
+      if (csiNode) hostUpsert(csiNode);
+      else hostGone();
       prune();
       for (const p of list) if (!p.mount) want(p);
     },
     upsert,
     remove(pod) {
       pods.delete(pod.uid);
+      if (pod.uid === host?.uid) hostGone();
       if (pod.mount) mountPods.remove(pod);
       else {
         mountPods.forgetApp(pod.uid);
@@ -132,6 +160,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
       }
     },
     get: (uid) => pods.get(uid),
+    processHost: () => host?.state,
     claimOf(uid, pv, volumeName) {
       const pod = pods.get(uid);
       if (!pod) return '';
@@ -139,6 +168,14 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
       for (const claim of pod.claims.values()) if (bound.get(`${pod.namespace}/${claim}`) === pv) return claim;
       return '';
     },
+    publishedAs(uid, volumeName) {
+      const pod = pods.get(uid);
+      if (!pod) return undefined;
+      const claim = pod.claims.get(volumeName);
+      if (claim !== undefined) return bound.get(`${pod.namespace}/${claim}`);
+      return pod.inline.has(volumeName) ? volumeName : null;
+    },
+    settled: () => queue.length === 0 && running === 0,
     size: () => pods.size,
     stop() {
       stopped = true;

@@ -3,10 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { MountPodRecord, PodRecord } from './types.js';
+import type { CsiNodeRecord, MountPodRecord, PodRecord } from './types.js';
 
 export const MOUNT_POD_LABEL = 'app.kubernetes.io/name';
 export const MOUNT_POD_LABEL_VALUE = 'juicefs-mount';
+/** The CSI node DaemonSet's pods, as the driver's manifests and Helm chart label them. */
+export const CSI_NODE_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'juicefs-csi-driver', app: 'juicefs-csi-node' };
 
 /** The annotation key a mount pod gives a target path it serves: `juicefs-` and the path's SHA-256, cut to 63 characters. */
 export function referenceKey(target: string): string {
@@ -23,6 +25,16 @@ function mountState(pod: V1Pod): MountPodRecord {
     .filter(([k, v]) => isTargetAnnotation(k, v))
     .map(([, v]) => v)
     .sort();
+  return { targets, ...runState(pod) };
+}
+
+function csiNodeState(pod: V1Pod): CsiNodeRecord {
+  const byProcess = (pod.spec?.containers ?? []).some((c) => (c.args ?? []).some((a) => a === '--by-process' || a === '--by-process=true'));
+  return { byProcess, ...runState(pod) };
+}
+
+/** Running: phase Running, no container waiting or terminated, not being deleted; else why not. */
+function runState(pod: V1Pod): { running: boolean; why: string } {
   const phase = pod.status?.phase ?? 'Unknown';
   let why = '';
   for (const c of pod.status?.containerStatuses ?? []) {
@@ -31,20 +43,32 @@ function mountState(pod: V1Pod): MountPodRecord {
     if (waiting) why ||= `container ${c.name} waiting: ${waiting.reason ?? 'unknown reason'}`;
     else if (terminated) why ||= `container ${c.name} terminated: ${terminated.reason ?? `exit code ${terminated.exitCode}`}`;
   }
+  // Mount pods can carry a readiness probe: one that fails means the FUSE client is not serving, however the containers run.
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'False' && phase === 'Running' && !why) why = `not Ready${ready.reason ? ` (${ready.reason}${ready.message ? `: ${ready.message}` : ''})` : ''}`;
   const deleting = Boolean(pod.metadata?.deletionTimestamp);
   if (deleting && !why) why = 'being deleted';
-  return { targets, running: phase === 'Running' && !why, why };
+  return { running: phase === 'Running' && !why, why };
 }
+
+const NO_VOLUMES: ReadonlySet<string> = new Set();
 
 export function slimPod(pod: V1Pod): PodRecord | undefined {
   const uid = pod.metadata?.uid;
   const name = pod.metadata?.name;
   if (!uid || !name) return undefined;
   const claims = new Map<string, string>();
+  let inline: Set<string> | undefined;
   for (const v of pod.spec?.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) claims.set(v.name, v.persistentVolumeClaim.claimName);
+    // A generic ephemeral volume's claim is made by Kubernetes and always named `<pod>-<volume>`.
+    else if (v.ephemeral) claims.set(v.name, `${name}-${v.name}`);
+    // An inline CSI volume is published under its pod volume name, with no claim.
+    else if (v.csi) (inline ??= new Set()).add(v.name);
   }
-  const isMount = pod.metadata?.labels?.[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
+  const labels = pod.metadata?.labels ?? {};
+  const isMount = labels[MOUNT_POD_LABEL] === MOUNT_POD_LABEL_VALUE;
+  const isCsiNode = Object.entries(CSI_NODE_LABELS).every(([k, v]) => labels[k] === v);
   return {
     uid,
     namespace: pod.metadata?.namespace ?? '',
@@ -52,7 +76,9 @@ export function slimPod(pod: V1Pod): PodRecord | undefined {
     phase: pod.status?.phase ?? 'Unknown',
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     claims,
+    inline: inline ?? NO_VOLUMES,
     ...(isMount ? { mount: mountState(pod) } : {}),
+    ...(isCsiNode ? { csiNode: csiNodeState(pod) } : {}),
   };
 }
 

@@ -9,8 +9,19 @@ export interface PodRecord {
   readonly deleting: boolean;
   /** Pod volume name → PersistentVolumeClaim name. */
   readonly claims: ReadonlyMap<string, string>;
+  /** Pod volume names of inline CSI volumes (published under that name, no claim). */
+  readonly inline: ReadonlySet<string>;
   /** Set for JuiceFS mount pods: the target paths they serve, and what the mount pod's state is. */
   readonly mount?: MountPodRecord;
+  /** Set for the JuiceFS CSI node pod: whether it runs the node's JuiceFS clients itself
+   * (process mount mode, `--by-process=true`: no mount pods), and its state. */
+  readonly csiNode?: CsiNodeRecord;
+}
+
+export interface CsiNodeRecord {
+  readonly byProcess: boolean;
+  readonly running: boolean;
+  readonly why: string;
 }
 
 export interface MountPodRecord {

@@ -29,6 +29,10 @@ function follow(c: Counter<string>, seen: Map<string, number>, key: string, labe
 
 export function registerKubeMetrics(src: KubeMetricsSources): void {
   const registers = [src.registry];
+  // pod_namespace/pod_name/pvc_name, not namespace/pod/pvc: Prometheus Operator gives every
+  // target namespace, pod, container, service, endpoint, job and instance labels, which would
+  // rename ours exported_* (or, with honorLabels, overwrite the target's). Upstream's proposed
+  // juicefs_volume_info uses the same names.
   src.pathSeries.add({
     name: 'juicefs_volume_path_info',
     help: 'Who a probed JuiceFS path belongs to, from the Kubernetes API (labels empty when unknown); always 1. Join on volume_id, volume_path, pod_uid.',
@@ -36,9 +40,9 @@ export function registerKubeMetrics(src: KubeMetricsSources): void {
       const o = src.owner(s.volume);
       const mountPod = o?.mountPod && o.mountPod.phase !== 'Deleted' ? o.mountPod.name : '';
       emit(
-        labelPair('namespace', o?.namespace ?? '') +
-          labelPair('pod', o?.pod ?? '') +
-          labelPair('pvc', o?.pvc ?? '') +
+        labelPair('pod_namespace', o?.namespace ?? '') +
+          labelPair('pod_name', o?.pod ?? '') +
+          labelPair('pvc_name', o?.pvc ?? '') +
           labelPair('pv', s.volume.pv) +
           labelPair('mount_pod', mountPod),
         1,

@@ -51,7 +51,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   const pathSeries = createPathSeries({ tracker, nodeName: opts.nodeName });
   pathSeries.add({
     name: 'juicefs_volume_path_health',
-    help: `Health of a published JuiceFS volume path: 1 healthy, 0 unhealthy (absent while pending). ${LOOP}.`,
+    help: `Health of a published JuiceFS volume path: 1 healthy, 0 unhealthy (absent while pending or orphaned). ${LOOP}.`,
     samples(s, emit) {
       const v = healthValue(s.state);
       if (v !== undefined) emit('', v);

@@ -95,3 +95,23 @@ test('--help and --version are answered without a config', (t) => {
   if (h.kind === 'help') t.regex(h.text, /--publish-grace/);
   t.is(parseCommandLine(['--version'], {}).kind, 'version');
 });
+
+test('every bad duration gets the same message: the flag, the value and the allowed range', (t) => {
+  const cases: [string[], string][] = [
+    [['--interval', '0'], '--interval: "0" is not a duration from 100ms to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--interval', '0s'], '--interval: "0s" is not a duration from 100ms to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--timeout', '-1s'], '--timeout: "-1s" is not a duration from 10ms to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--timeout=-1s'], '--timeout: "-1s" is not a duration from 10ms to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--resync', '999ms'], '--resync: "999ms" is not a duration from 1s to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--publish-grace', '-5m'], '--publish-grace: "-5m" is not a duration from 0s to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+    [['--timeout', '600h'], '--timeout: "600h" is not a duration from 10ms to about 24 days (2147483647ms) (write e.g. 500ms, 10s, 1m30s)'],
+  ];
+  for (const [argv, message] of cases) {
+    const err = t.throws(() => parseCommandLine(argv, {}), { instanceOf: UsageError }, argv.join(' '));
+    t.is(err!.message, message);
+  }
+  // The bounds themselves are allowed.
+  t.like(run(['--interval', '100ms', '--timeout', '10ms', '--resync', '1s', '--publish-grace', '0s']), { intervalMs: 100, timeoutMs: 10, resyncMs: 1000, publishGraceMs: 0 });
+  // A flag missing its value is still that, not a negative number.
+  t.is(t.throws(() => parseCommandLine(['--kubelet-dir', '--interval', '1s'], {}), { instanceOf: UsageError })!.flag, 'kubelet-dir');
+});

@@ -1,4 +1,6 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CLI } from '../fixtures/daemon.js';
@@ -8,9 +10,15 @@ import { bindMount, startFuse } from '../fixtures/mounts.js';
 
 const box = sandbox();
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+const DEMO = fileURLToPath(new URL('../../scripts/demo.js', import.meta.url));
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return cli2(CLI, args, env);
+}
+
+function cli2(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -30,6 +38,39 @@ test('a bad flag exits 2 with a message naming the flag', async (t) => {
     t.true(r.stderr.includes(flag), r.stderr);
     t.false(r.stderr.includes('    at '), 'no stack trace');
   }
+});
+
+test('a negative or zero duration exits 2 with the allowed range, not the argument parser’s text', async (t) => {
+  for (const args of [['check', '--timeout', '-1s'], ['--interval', '0'], ['--interval', '0s']]) {
+    const r = await cli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, new RegExp(`^juicefs-path-prober: ${args.at(-2)}: "${args.at(-1)}" is not a duration from \\d+m?s to about 24 days`), r.stderr);
+    t.false(r.stderr.includes('ambiguous'), r.stderr);
+  }
+});
+
+async function busyPort(t: ExecutionContext): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  return (server.address() as net.AddressInfo).port;
+}
+
+test('serve on a port that is taken exits 1 with one line naming the address and --listen', async (t) => {
+  const k = box.tree('busy-port');
+  const port = await busyPort(t);
+  const r = await cli(['serve', '--kubelet-dir', k.kubeletDir, '--listen', `127.0.0.1:${port}`], { JFS_PROBER_KUBE: 'off' });
+  t.is(r.code, 1);
+  t.is(r.stderr, `juicefs-path-prober: cannot listen on 127.0.0.1:${port}: the address is already in use; choose another with --listen [host]:port\n`);
+  t.false(r.stdout.includes('"level":"error"'), r.stdout);
+});
+
+test('the demo on a port that is taken says so in one line naming --port, before it mounts anything', async (t) => {
+  const port = await busyPort(t);
+  const r = await cli2(DEMO, ['--once', `--port=${port}`]);
+  t.is(r.code, 2);
+  t.is(r.stderr, `demo: cannot listen on 127.0.0.1:${port}: is already in use; choose another with npm run demo -- --port=N\n`);
+  t.is(r.stdout, '');
 });
 
 test('a bad environment value exits 2 naming its flag', async (t) => {
@@ -60,7 +101,20 @@ test('check exits 1 naming the pods directory when it cannot be listed, instead 
   const r = await cli(['check', '--kubelet-dir', missing]);
   t.is(r.code, 1);
   t.notRegex(r.stdout, /no published volume paths/);
-  t.true(r.stderr.includes(`cannot list the kubelet pods directory ${path.join(missing, 'pods')}`), r.stderr);
+  // One line, the error and what to do about it; nothing about retrying, which a one-shot command does not do.
+  t.is(
+    r.stderr,
+    `the kubelet pods directory ${path.join(missing, 'pods')} does not exist; kubelet creates it before any pod runs, so --kubelet-dir is likely wrong (k0s: /var/lib/k0s/kubelet, MicroK8s: /var/snap/microk8s/common/var/lib/kubelet)\n`,
+  );
+});
+
+test('check exits 1 with only the error when the mount table cannot be read, no daemon talk of keeping states', async (t) => {
+  const k = box.tree('check-nomountinfo');
+  const missing = path.join(k.root, 'no-mountinfo');
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir, '--mountinfo', missing]);
+  t.is(r.code, 1);
+  t.is(r.stderr, `${missing}: cannot read the mount table: ENOENT: no such file or directory, open '${missing}'\n`);
+  t.is(r.stdout, '');
 });
 
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {

@@ -20,11 +20,22 @@ test('the dashboard is valid JSON with unique panel ids, a Prometheus data sourc
   }
 });
 
+test('every dashboard query of a series the CSI plugin also exports reads only the prober’s targets', (t) => {
+  // juicefs_volume_path_* share their names with the CSI node plugin's, and process_* with every
+  // Go or Node exporter the driver's PodMonitor may scrape beside the prober.
+  const shared = dashboardExprs().filter((e) => metricNames(e.expr).some((n) => /^(juicefs_volume_path_|process_)/.test(n)));
+  t.true(shared.length >= 7);
+  for (const { where, expr } of shared) {
+    t.regex(expr, /\band on \(instance\) juicefs_path_prober_build_info\b/, where);
+  }
+});
+
 test('the dashboard is shipped as a ConfigMap for Grafana’s sidecar by the kustomization', (t) => {
-  const gen = (kustomization() as unknown as { configMapGenerator: { name: string; files: string[]; options: { labels: Record<string, string> } }[] }).configMapGenerator;
+  const k = kustomization() as unknown as { configMapGenerator: { name: string; files: string[] }[]; generatorOptions: { labels: Record<string, string> } };
+  const gen = k.configMapGenerator;
   t.is(gen.length, 1);
   t.deepEqual(gen[0]!.files.map((f) => path.join(MANIFESTS, f)), [DASHBOARD]);
-  t.is(gen[0]!.options.labels.grafana_dashboard, '1');
+  t.is(k.generatorOptions.labels.grafana_dashboard, '1');
   // A ConfigMap holds at most 1 MiB; the sidecar also reads annotations, so keep well below.
   t.true(fs.statSync(DASHBOARD).size < 256 * 1024);
 });

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,8 @@ import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { FLAGS, parseCommandLine } from '../../src/cli/args.js';
-import { kustomization, manifestObjects, MANIFESTS, objectOf, ROOT, ruleGroups, type K8sObject } from './repo.js';
+import { kustomization, manifestObjects, MANIFESTS, objectOf, OVERLAYS, ROOT, ruleGroups, type K8sObject } from './repo.js';
+import { toolTest } from './tools.js';
 
 // Only the fields the assertions read; the schema check covers the rest.
 interface Container {
@@ -23,6 +24,14 @@ interface Container {
   securityContext: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
 }
+interface NodeSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+interface NodeSelector {
+  nodeSelectorTerms: { matchExpressions?: NodeSelectorRequirement[]; matchFields?: unknown[] }[];
+}
 interface PodSpec {
   serviceAccountName: string;
   priorityClassName: string;
@@ -31,6 +40,7 @@ interface PodSpec {
   securityContext: Record<string, unknown> & { seccompProfile?: { type: string } };
   containers: Container[];
   volumes: { name: string; hostPath?: { path: string; type?: string } }[];
+  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: NodeSelector } };
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
@@ -157,6 +167,46 @@ test('the DaemonSet reaches every node, is node-critical, and has health probes,
   t.deepEqual(c.env.find((e) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
 });
 
+// The scheduler's reading of a required node selector: terms ORed, expressions ANDed.
+function nodeMatches(selector: NodeSelector, labels: Record<string, string>): boolean {
+  return selector.nodeSelectorTerms.some((term) => {
+    if (term.matchFields?.length) throw new Error('matchFields: not evaluated here');
+    return (term.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const v = labels[key];
+      switch (operator) {
+        case 'In':
+          return v !== undefined && values.includes(v);
+        case 'NotIn':
+          return v === undefined || !values.includes(v);
+        case 'Exists':
+          return v !== undefined;
+        case 'DoesNotExist':
+          return v === undefined;
+        default:
+          throw new Error(`operator ${operator}: not evaluated here`);
+      }
+    });
+  });
+}
+
+test('the DaemonSet stays off virtual-kubelet and Fargate nodes, which have no kubelet directory, and runs on every other node', (t) => {
+  const p = pod();
+  const required = p.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return t.fail('no required node affinity');
+  const runsOn = (labels: Record<string, string>) => nodeMatches(required, labels);
+  // Labels as virtual-kubelet (Azure ACI, Alibaba ECI) and EKS Fargate set them.
+  t.false(runsOn({ type: 'virtual-kubelet', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'virtual-node-aci-linux' }));
+  t.false(runsOn({ type: 'virtual-kubelet', 'kubernetes.io/os': 'linux' }));
+  t.false(runsOn({ 'eks.amazonaws.com/compute-type': 'fargate', 'kubernetes.io/os': 'linux' }));
+  // Ordinary nodes, labelled or bare, control plane included (tainted: tolerated).
+  t.true(runsOn({}));
+  t.true(runsOn({ 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'worker-1' }));
+  t.true(runsOn({ 'node-role.kubernetes.io/control-plane': '' }));
+  t.true(runsOn({ type: 'worker' }), 'another value of a label named type is not excluded');
+  t.true(runsOn({ 'eks.amazonaws.com/compute-type': 'ec2' }));
+  t.deepEqual(p.tolerations, [{ operator: 'Exists' }], 'the affinity, not a missing toleration, keeps it off those nodes');
+});
+
 test('every flag and environment variable the DaemonSet sets exists in the CLI and parses', (t) => {
   const c = container();
   const env = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? 'node-a']));
@@ -238,17 +288,24 @@ test('the pod keeps its service account token: the prober finds the Kubernetes A
   t.not((objectOf('ServiceAccount') as K8sObject & { automountServiceAccountToken?: boolean }).automountServiceAccountToken, false);
 });
 
-// kustomize itself, where kubectl is installed (no Debian package has it, so CI does not).
-const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { stdio: 'ignore' }).status === 0;
-(kubectl ? test : test.skip)(`kubectl kustomize renders the files as the tests read them, plus the dashboard ConfigMap${kubectl ? '' : ' [skipped: needs kubectl]'}`, (t) => {
-  const r = spawnSync('kubectl', ['kustomize', MANIFESTS], { encoding: 'utf8', timeout: 60_000 });
-  t.is(r.status, 0, r.stderr);
-  const rendered = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
-  const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+// kustomize itself: kubectl kustomize (Debian's kubernetes-client in CI, whose
+// kubectl 1.20 embeds kustomize 2.0; newer kubectl renders the same bytes).
+function kustomize(t: ExecutionContext, dir: string): K8sObject[] {
+  const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${path.relative(ROOT, dir)} exited ${r.status}: ${r.stderr}`);
+  const docs = parseAllDocuments(r.stdout);
+  for (const d of docs) if (d.errors.length > 0) t.fail(d.errors.map((e) => e.message).join('; '));
+  return docs.map((d) => d.toJS() as K8sObject);
+}
+const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+toolTest('kubectl kustomize renders the files as the tests read them, plus the dashboard ConfigMap', ['kubectl'], (t) => {
+  const rendered = kustomize(t, MANIFESTS);
   const ours = new Map(manifestObjects().map(({ obj }) => [key(obj), obj]));
   t.deepEqual(rendered.map(key).sort(), [...ours.keys(), 'ConfigMap/kube-system/juicefs-path-prober-dashboard'].sort());
   for (const o of rendered) {
     if (o.kind === 'ConfigMap') {
+      t.like(o.metadata.labels ?? {}, { grafana_dashboard: '1', ...OWN_LABELS });
       t.notThrows(() => JSON.parse((o as K8sObject & { data: Record<string, string> }).data['juicefs-path-prober.json']!));
       continue;
     }
@@ -261,3 +318,43 @@ const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { stdio: 'ignore' 
     t.deepEqual(o, want, key(o));
   }
 });
+
+// One overlay per common kubelet root.
+const KUBELET_ROOTS: Record<string, string> = {
+  default: '/var/lib/kubelet',
+  k0s: '/var/lib/k0s/kubelet',
+  microk8s: '/var/snap/microk8s/common/var/lib/kubelet',
+};
+
+test('every overlay in overlays/ is one this file renders, and each has a kustomization', (t) => {
+  const dirs = fs.readdirSync(OVERLAYS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  t.deepEqual(dirs.sort(), Object.keys(KUBELET_ROOTS).sort());
+  for (const d of dirs) t.true(fs.existsSync(path.join(OVERLAYS, d, 'kustomization.yaml')), d);
+});
+
+for (const [name, root] of Object.entries(KUBELET_ROOTS)) {
+  toolTest(`overlays/${name} sets hostPath, mountPath and --kubelet-dir to ${root} together and changes nothing else`, ['kubectl'], (t) => {
+    const base = new Map(kustomize(t, MANIFESTS).map((o) => [key(o), o]));
+    const rendered = kustomize(t, path.join(OVERLAYS, name));
+    t.deepEqual(rendered.map(key).sort(), [...base.keys()].sort());
+    for (const o of rendered) {
+      const want = structuredClone(base.get(key(o))!);
+      if (o.kind === 'DaemonSet') {
+        const p = (want as DaemonSetShape).spec.template.spec;
+        p.volumes[0]!.hostPath!.path = root;
+        p.containers[0]!.volumeMounts[0]!.mountPath = root;
+        p.containers[0]!.args = p.containers[0]!.args.map((a) => (a.startsWith('--kubelet-dir=') ? `--kubelet-dir=${root}` : a));
+      }
+      t.deepEqual(o, want, key(o));
+    }
+    // Read back the way kubelet and the daemon will.
+    const ds = rendered.find((o) => o.kind === 'DaemonSet') as DaemonSetShape;
+    const p = ds.spec.template.spec;
+    const c = p.containers[0]!;
+    const parsed = parseCommandLine(c.args, { NODE_NAME: 'node-a' });
+    if (parsed.kind !== 'run') return t.fail(`args parse to ${parsed.kind}`);
+    t.is(parsed.config.kubeletDir, root);
+    t.deepEqual(c.volumeMounts.map((m) => [m.mountPath, m.readOnly, m.mountPropagation]), [[root, true, 'HostToContainer']]);
+    t.deepEqual(p.volumes.map((v) => v.hostPath), [{ path: root, type: 'Directory' }]);
+  });
+}

@@ -36,7 +36,16 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startPrometheus(opts: { jobs: { job: string; targets: string[] }[]; ruleFile: string; intervalSeconds?: number }): Promise<PrometheusServer> {
+/** A scrape job: its targets, each group with the labels service discovery would give it. */
+export interface ScrapeJob {
+  readonly job: string;
+  readonly targets?: string[];
+  readonly groups?: { targets: string[]; labels?: Record<string, string> }[];
+  /** Prometheus Operator's honorLabels: exported labels win over target labels instead of becoming exported_*. */
+  readonly honorLabels?: boolean;
+}
+
+export async function startPrometheus(opts: { jobs: ScrapeJob[]; ruleFile: string; intervalSeconds?: number }): Promise<PrometheusServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-prober-prometheus-'));
   const every = `${opts.intervalSeconds ?? 1}s`;
   fs.copyFileSync(opts.ruleFile, path.join(dir, 'rules.yaml'));
@@ -45,7 +54,11 @@ export async function startPrometheus(opts: { jobs: { job: string; targets: stri
     stringify({
       global: { scrape_interval: every, scrape_timeout: every, evaluation_interval: every },
       rule_files: ['rules.yaml'],
-      scrape_configs: opts.jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
+      scrape_configs: opts.jobs.map((j) => ({
+        job_name: j.job,
+        honor_labels: j.honorLabels ?? false,
+        static_configs: [...(j.targets ? [{ targets: j.targets }] : []), ...(j.groups ?? [])],
+      })),
     }),
   );
   const port = await freePort();

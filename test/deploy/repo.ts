@@ -8,6 +8,8 @@ import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MANIFESTS = path.join(ROOT, 'manifests');
+/** Kustomize overlays of manifests/, one per kubelet root. */
+export const OVERLAYS = path.join(ROOT, 'overlays');
 
 export interface K8sObject {
   apiVersion: string;

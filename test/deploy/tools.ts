@@ -1,10 +1,14 @@
-// Tests that need an outside program (promtool, prometheus): see `requires` in
-// fixtures/harness.ts; .ci/run installs them, so under CI=true they must run.
+// Tests that need an outside program (promtool, prometheus, kubectl): see
+// `requires` in fixtures/harness.ts; they skip with the reason when it is
+// missing, and fail under CI=true, where .ci/run installs it.
 
 import type { ExecutionContext } from 'ava';
 import { requires, type Need } from '../fixtures/harness.js';
 
 export { hasTool } from '../fixtures/harness.js';
+
+// The Debian package .ci/run installs for each program.
+const PACKAGE: Record<string, string> = { promtool: 'prometheus', prometheus: 'prometheus', kubectl: 'kubernetes-client' };
 
 export function toolTest(
   title: string,
@@ -12,7 +16,7 @@ export function toolTest(
   fn: (t: ExecutionContext) => Promise<void> | void,
   opts: { mounts?: boolean; serial?: boolean } = {},
 ): void {
-  const needs: Need[] = [...tools.map((tool) => ({ tool, why: 'Debian package prometheus' })), ...(opts.mounts ? (['mounts'] as const) : [])];
+  const needs: Need[] = [...tools.map((tool) => ({ tool, why: `Debian package ${PACKAGE[tool] ?? tool}` })), ...(opts.mounts ? (['mounts'] as const) : [])];
   const guarded = requires(...needs);
   (opts.serial ? guarded.serial : guarded)(title, fn);
 }

@@ -52,3 +52,43 @@ test('subPaths of pods without JuiceFS volumes, or of other file systems, are no
   );
   t.deepEqual(findSubpaths({ layout, table: tbl, fsTypes, volumesOf: (uid) => (uid === 'u1' ? [a] : []) }), []);
 });
+
+test('a fuse.juicefs subPath of another driver (Fluid) is not ours: with the API it names another PV, without it neither device nor root fits', (t) => {
+  const a = vol('pvc-a');
+  const tbl = table(
+    `10 1 0:50 /pvc-a ${a.path} rw - fuse.juicefs JuiceFS:x rw`,
+    // Fluid's JuiceFS runtime: its own FUSE mount, bound as a subPath of the pod's Fluid volume.
+    `11 1 0:77 /fluid/sub /k/pods/u1/volume-subpaths/fluid-data/app/0 rw - fuse.juicefs JuiceFS:fluid rw`,
+  );
+  const volumesOf = () => [a];
+  // The pod's only JuiceFS volume is no longer assumed.
+  t.deepEqual(findSubpaths({ layout, table: tbl, fsTypes, volumesOf }), []);
+  t.deepEqual(findSubpaths({ layout, table: tbl, fsTypes, volumesOf, publishedAs: (_, name) => (name === 'data' ? 'pvc-a' : 'pvc-fluid') }), []);
+  // A pod volume with no claim or CSI source at all (an emptyDir, a hostPath) is not ours either.
+  t.deepEqual(findSubpaths({ layout, table: tbl, fsTypes, volumesOf, publishedAs: () => null }), []);
+});
+
+test('with the API, a subPath maps through its pod volume to the PV, whatever the mount table suggests', (t) => {
+  const a = vol('pvc-a');
+  const b = vol('pvc-b');
+  // Both volumes of one JuiceFS file system at its root: device and root cannot tell them apart.
+  const tbl = table(
+    `10 1 0:50 / ${a.path} rw - fuse.juicefs JuiceFS:x rw`,
+    `12 1 0:50 / ${b.path} rw - fuse.juicefs JuiceFS:x rw`,
+    `11 1 0:50 /sub /k/pods/u1/volume-subpaths/logs/app/1 rw - fuse.juicefs JuiceFS:x rw`,
+    // On a dead connection (another device) after a client restart: still the volume the API names.
+    `13 1 0:49 /old /k/pods/u1/volume-subpaths/data/app/2 rw - fuse.juicefs JuiceFS:x rw`,
+  );
+  const publishedAs = (_: string, name: string) => ({ logs: 'pvc-b', data: 'pvc-a' })[name];
+  const subs = findSubpaths({ layout, table: tbl, fsTypes, volumesOf: () => [a, b], publishedAs });
+  t.deepEqual(
+    subs.map((s) => [s.subpath?.volumeName, s.pv]),
+    [
+      ['logs', 'pvc-b'],
+      ['data', 'pvc-a'],
+    ],
+  );
+  // Unknown to the API (claim not read yet): the mount table's guess, which cannot tell the two volumes at "/" apart.
+  const guessed = findSubpaths({ layout, table: tbl, fsTypes, volumesOf: () => [a, b], publishedAs: () => undefined });
+  t.deepEqual(guessed.map((s) => s.pv), ['pvc-a', 'pvc-a']);
+});

@@ -9,23 +9,33 @@ const box = sandbox();
 const WATCH_ACTIVE = 'juicefs_path_prober_watch_active';
 const PODS_DIR_ERRORS = ['juicefs_path_prober_discovery_errors_total', { kind: 'pods_dir' }] as const;
 
-mountTest('a kubelet directory absent at start is waited for, and its pods are found once it appears', async (t) => {
+mountTest('a kubelet directory absent at start makes /readyz 503 naming it, logged once as an error; its pods are found once it appears', async (t) => {
   const k = box.tree('late');
   const away = `${k.kubeletDir}.away`;
   fs.renameSync(k.kubeletDir, away);
   const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '0s']);
+  const podsDir = path.join(k.kubeletDir, 'pods');
+  // kubelet makes its pods directory before any pod runs: its absence is a misconfiguration, not "nothing published".
   // The start and a resync both found no directory.
   await counterAtLeast(d, ...PODS_DIR_ERRORS, 2);
   t.is((await d.get('/healthz')).status, 200);
-  t.is((await d.get('/readyz')).status, 200, 'ready: nothing published is a valid answer');
-  const text = await d.metrics();
-  t.is(sampleValue(text, WATCH_ACTIVE), 0);
-  t.is(d.logs.filter((l) => l.msg === 'cannot list the kubelet pods directory; will retry every resync').length, 1, 'logged once');
+  const notReady = await d.get('/readyz');
+  t.is(notReady.status, 503);
+  t.is(await notReady.text(), `the kubelet pods directory ${podsDir} does not exist; kubelet creates it before any pod runs, so --kubelet-dir is likely wrong (k0s: /var/lib/k0s/kubelet, MicroK8s: /var/snap/microk8s/common/var/lib/kubelet)\n`);
+  const s0 = (await d.status()) as unknown as { ready: boolean; not_ready?: string };
+  t.false(s0.ready);
+  t.true(s0.not_ready?.startsWith(`the kubelet pods directory ${podsDir} does not exist`));
+  t.is(sampleValue(await d.metrics(), WATCH_ACTIVE), 0);
+  const errors = d.logs.filter((l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.startsWith(`the kubelet pods directory ${podsDir} does not exist`));
+  t.is(errors.length, 1, 'logged once, as an error');
+  t.false(d.logs.some((l) => typeof l.msg === 'string' && l.msg.includes('will retry')), 'a missing directory is not a transient failure');
 
   fs.renameSync(away, k.kubeletDir);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const v = k.publish(newPodUid(), 'pv-late', { mountFrom: path.join(fuse.mnt, 'pv-late') });
   await d.waitFor((s) => byPath(s, v.mountPath)?.state === 'healthy', 20_000, 'the path once the directory is there');
+  t.is((await d.get('/readyz')).status, 200, 'ready once it is there');
+  t.true(d.logs.some((l) => l.msg === 'the kubelet pods directory can be listed again'));
   await counterAtLeast(d, WATCH_ACTIVE, {}, 1);
   // Watched now: a pod added next is found without waiting for the scan.
   const v2 = k.publish(newPodUid(), 'pv-later', { mountFrom: path.join(fuse.mnt, 'pv-later') });

@@ -16,6 +16,7 @@ async function serve(over: Partial<AppDeps> = {}) {
     isReady: () => ready,
     renderMetrics: (f) => renderMetrics(registry, f),
     status: () => ({ paths: [] }),
+    statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,
   });
   const server = http.createServer(app.callback());

@@ -14,6 +14,7 @@ function mountPod(uid: string, targets: string[], o: { running?: boolean; why?: 
     phase: o.phase ?? 'Running',
     deleting: false,
     claims: new Map(),
+    inline: new Set(),
     mount: { targets, running: o.running ?? true, why: o.why ?? '' },
   };
 }

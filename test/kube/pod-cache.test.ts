@@ -7,7 +7,7 @@ import type { PodRecord } from '../../src/kube/types.js';
 import { eventually } from '../fixtures/harness.js';
 
 function appPod(uid: string, claims: Record<string, string>, namespace = 'default'): PodRecord {
-  return { uid, namespace, name: `pod-${uid}`, phase: 'Running', deleting: false, claims: new Map(Object.entries(claims)) };
+  return { uid, namespace, name: `pod-${uid}`, phase: 'Running', deleting: false, claims: new Map(Object.entries(claims)), inline: new Set() };
 }
 
 /** Claims answered from a table ('' while unbound, an Error to fail); every read recorded. */

@@ -29,7 +29,7 @@ test('an application pod keeps its claims by pod volume name, and is no mount po
     spec: { containers: [], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }, { name: 'tmp', emptyDir: {} }] },
     status: { phase: 'Pending' },
   });
-  t.deepEqual(r && { ...r, claims: [...r.claims] }, { uid: 'u1', name: 'web-0', namespace: 'shop', phase: 'Pending', deleting: false, claims: [['data', 'data-web-0']] });
+  t.deepEqual(r && { ...r, claims: [...r.claims], inline: [...r.inline] }, { uid: 'u1', name: 'web-0', namespace: 'shop', phase: 'Pending', deleting: false, claims: [['data', 'data-web-0']], inline: [] });
   t.is(r!.mount, undefined);
 });
 
