@@ -135,3 +135,28 @@ test('a sync replaces the pods: those not listed any more are gone', (t) => {
   t.truthy(cache.get('u2'));
   t.is(cache.size(), 1);
 });
+
+test('a pod volume is published as its bound PV, an inline volume as itself; another kind is not ours, an unread claim unknown', async (t) => {
+  const claims = claimTable({ 'default/data-0': 'pv-a' });
+  const cache = createPodCache({ claims, onClaimError: () => {} });
+  t.teardown(() => cache.stop());
+  t.is(cache.publishedAs('u1', 'data'), undefined, 'pod not known yet');
+  cache.upsert({ ...appPod('u1', { data: 'data-0', logs: 'logs-0' }), inline: new Set(['cache']) });
+  await eventually('settled', () => cache.settled());
+  t.is(cache.publishedAs('u1', 'data'), 'pv-a');
+  t.is(cache.publishedAs('u1', 'logs'), undefined, 'unbound: not known');
+  t.is(cache.publishedAs('u1', 'cache'), 'cache');
+  t.is(cache.publishedAs('u1', 'tmp'), null);
+});
+
+test('in process mount mode the CSI node pod hosts the clients, and reads Deleted once gone', (t) => {
+  const cache = createPodCache({ claims: claimTable({}), onClaimError: () => {} });
+  t.teardown(() => cache.stop());
+  const node = (byProcess: boolean): PodRecord => ({ ...appPod('c1', {}, 'kube-system'), csiNode: { byProcess, running: true, why: '' } });
+  cache.upsert(node(false));
+  t.is(cache.processHost(), undefined, 'mount pod mode: no host');
+  cache.upsert(node(true));
+  t.like(cache.processHost(), { name: 'pod-c1', running: true, csiNode: true });
+  cache.remove(node(true));
+  t.like(cache.processHost(), { phase: 'Deleted', running: false });
+});

@@ -73,3 +73,29 @@ test('a reference key is `juicefs-` and the SHA-256 of the target, cut to 63 cha
   t.regex(k, /^juicefs-[0-9a-f]{55}$/);
   t.not(referenceKey(TARGET_B), k);
 });
+
+test('a generic ephemeral volume’s claim is `<pod>-<volume>`; an inline CSI volume is published under its own name, with no claim', (t) => {
+  const r = slimPod({
+    metadata: { uid: 'u1', name: 'job-1', namespace: 'batch' },
+    spec: { containers: [], volumes: [{ name: 'scratch', ephemeral: {} }, { name: 'cache', csi: { driver: 'csi.juicefs.com' } }, { name: 'tmp', emptyDir: {} }] },
+  })!;
+  t.deepEqual([...r.claims], [['scratch', 'job-1-scratch']]);
+  t.deepEqual([...r.inline], ['cache']);
+});
+
+test('a mount pod that runs but is not Ready is not running, with the reason', (t) => {
+  const pod = mountPodObject();
+  pod.status!.conditions = [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'probe failed' }];
+  t.like(slimPod(pod)!.mount, { running: false, why: 'not Ready (ContainersNotReady: probe failed)' });
+});
+
+test('the CSI node pod is told apart, and whether it runs the clients itself (--by-process)', (t) => {
+  const node = (args: string[]): V1Pod => ({
+    metadata: { uid: 'c1', name: 'juicefs-csi-node-x', namespace: 'kube-system', labels: { 'app.kubernetes.io/name': 'juicefs-csi-driver', app: 'juicefs-csi-node' } },
+    spec: { containers: [{ name: 'juicefs-plugin', args }] },
+    status: { phase: 'Running' },
+  });
+  t.deepEqual(slimPod(node(['--endpoint=x', '--by-process=true']))!.csiNode, { byProcess: true, running: true, why: '' });
+  t.false(slimPod(node(['--endpoint=x']))!.csiNode!.byProcess);
+  t.is(slimPod(mountPodObject())!.csiNode, undefined);
+});
