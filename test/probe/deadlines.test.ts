@@ -1,5 +1,6 @@
 import test from 'ava';
-import { createDeadlines, type Timers } from '../../src/probe/deadlines.js';
+import { createDeadlines } from '../../src/probe/deadlines.js';
+import type { Timers } from '../../src/shared/timers.js';
 
 /** A manual clock: timers fire only when time is advanced past them. */
 function manual() {
