@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/log/logger.js';
 import { createHelperPool } from '../src/probe/helper-pool.js';
 import { createProbeRunner } from '../src/probe/probe-runner.js';
-import { mapLimit } from '../src/discovery/scan.js';
+import { mapLimit } from '../src/shared/map-limit.js';
 import { bindMount, cleanupAll, mountPrivileges, reexecInPrivateMountNamespace, startFuse } from '../test/fixtures/mounts.js';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);

@@ -4,32 +4,12 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import type { Config, Listen } from '../config.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import type { KubeMode } from '../kube/detect.js';
 import { formatDuration, parseDuration } from './duration.js';
 
-export interface Listen {
-  readonly host: string | undefined;
-  readonly port: number;
-}
-
-export interface Config {
-  readonly command: 'serve' | 'check';
-  readonly kubeletDir: string;
-  readonly mountinfo: string;
-  readonly drivers: readonly string[];
-  readonly fsTypes: readonly string[];
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly resyncMs: number;
-  readonly publishGraceMs: number;
-  readonly listen: Listen;
-  readonly nodeName: string;
-  readonly logLevel: LogLevel;
-  readonly helperThreads: number;
-  readonly kube: KubeMode;
-  readonly kubeconfig: string | undefined;
-}
+export type { Config, Listen } from '../config.js';
 
 export type ParseResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version' };
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // juicefs-path-prober: `serve` (the daemon) or `check` (one cycle, a table, an exit code).
 
-import path from 'node:path';
 import { ListenError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { runCheckOnce, startDaemon } from '../main.js';
+import { startDaemon } from '../main.js';
 import { readVersion } from '../version.js';
 import { parseCommandLine, type Config } from './args.js';
-import { formatTable } from './table.js';
+import { check } from './check.js';
 
 const EXIT_USAGE = 2;
 
@@ -25,39 +24,6 @@ async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-async function check(config: Config): Promise<number> {
-  // Logs go to stderr so the table on stdout stays clean.
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, write: (l) => process.stderr.write(l) });
-  const { rows, healthy, mountTableOk, podsDirOk, podsDirProblem, mountTableProblem, kube } = await runCheckOnce(config, { logger });
-  if (!mountTableOk) {
-    process.stderr.write(`${mountTableProblem ?? `cannot read the mount table ${config.mountinfo}`}\n`);
-    return 1;
-  }
-  // "No paths" must not pass for healthy when the prober cannot see the pods at all.
-  if (!podsDirOk) {
-    process.stderr.write(`${podsDirProblem ?? `cannot list the kubelet pods directory ${path.join(config.kubeletDir, 'pods')}`}\n`);
-    return 1;
-  }
-  if (rows.length === 0) {
-    process.stdout.write(`no published volume paths of ${config.drivers.join(', ')} under ${config.kubeletDir}\n`);
-    return 0;
-  }
-  const dash = (v: string | undefined) => v || '-';
-  process.stdout.write(
-    kube
-      ? formatTable(
-          ['NAMESPACE', 'POD', 'PVC', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
-          // A pod the API does not name is shown by its uid.
-          rows.map((r) => [dash(r.namespace), r.podName || r.pod, dash(r.pvc), r.pv, r.path, r.state, dash(r.detail), r.latency]),
-        )
-      : formatTable(
-          ['POD', 'PV', 'PATH', 'STATE', 'DETAIL', 'LATENCY'],
-          rows.map((r) => [r.pod, r.pv, r.path, r.state, dash(r.detail), r.latency]),
-        ),
-  );
-  return healthy ? 0 : 1;
 }
 
 async function run(argv: readonly string[]): Promise<void> {

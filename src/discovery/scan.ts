@@ -7,6 +7,7 @@ import type { VolumePath } from '../types.js';
 import type { DiscoveryFs } from './discovery-fs.js';
 import { isPlainName, type KubeletLayout } from './kubelet-layout.js';
 import { parseVolData, VOL_DATA_MAX_BYTES } from './vol-data.js';
+import { mapLimit } from '../shared/map-limit.js';
 
 export interface ScanProblem {
   readonly file: string;
@@ -135,18 +136,4 @@ async function exists(fs: DiscoveryFs, dir: string): Promise<boolean> {
     const code = errorCode(error);
     return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
-}
-
-/** Bounded concurrency, so a node with thousands of pods does not open thousands of files at once. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

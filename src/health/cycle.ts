@@ -3,7 +3,7 @@
 // the single-flight runner. Every path ends with a verdict, or keeps its last
 // one when this cycle learned nothing certain about it.
 
-import { mapLimit } from '../discovery/scan.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { findSubpaths } from '../discovery/subpaths.js';
 import type { Inventory } from '../discovery/inventory.js';
 import type { KubeletLayout } from '../discovery/kubelet-layout.js';

@@ -4,17 +4,8 @@
 // delays a new pod's first verdict; starts are spaced and at most two run at once.
 
 import type { Logger } from '../log/logger.js';
+import { realTimers, type Timers } from '../shared/timers.js';
 import type { CycleReport, RunCycle } from './cycle.js';
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface Scheduler {
   start(): void;

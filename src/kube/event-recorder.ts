@@ -10,6 +10,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { statusOf } from './resource-watch.js';
 import type { EventType } from './types.js';
+import { sleep } from '../shared/timers.js';
 
 export interface InvolvedPod {
   readonly namespace: string;
@@ -84,7 +85,6 @@ interface Pending {
   queuedAt: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
   const now = opts.now ?? Date.now;

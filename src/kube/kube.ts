@@ -52,7 +52,21 @@ export interface Kube {
   counters(): KubeCounters;
   /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
   onMountPodChange(listener: () => void): void;
-  status(): Record<string, unknown>;
+  status(): KubeStatus;
+}
+
+/** The adapter's own state, for /status. */
+export interface KubeStatus {
+  readonly source: string;
+  readonly server: string;
+  readonly stale: boolean;
+  readonly synced: boolean;
+  readonly last_error: string | null;
+  readonly resource_version: string;
+  readonly pods: number;
+  readonly mount_pods: number;
+  /** queued, and sent events by type/result. */
+  readonly events: Readonly<Record<string, number>>;
 }
 
 export interface KubeOptions {

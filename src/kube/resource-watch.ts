@@ -4,6 +4,7 @@
 // Items are handed over raw, once; what is kept of them is the caller's business.
 
 import { errorMessage } from '../errors.js';
+import { sleep } from '../shared/timers.js';
 
 export interface ListPage<T> {
   readonly items: readonly T[];
@@ -47,7 +48,6 @@ export interface ResourceWatch {
   resourceVersion(): string;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** An HTTP status carried by an error from the client library or the watch stream. */
 export function statusOf(err: unknown): number | undefined {

@@ -4,11 +4,7 @@
 // are the same length after a monotonic start, so they expire in the order they
 // were set: a FIFO queue and one timer armed for its head.
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
+import type { Timers } from '../shared/timers.js';
 export interface Deadlines {
   /** Calls `onExpire` after the runner's timeout unless the returned cancel is called first. */
   start(onExpire: () => void): () => void;

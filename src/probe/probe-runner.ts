@@ -5,7 +5,8 @@
 
 import { HelperLostError } from '../errors.js';
 import type { Clock } from '../types.js';
-import { createDeadlines, type Timers } from './deadlines.js';
+import type { Timers } from '../shared/timers.js';
+import { createDeadlines } from './deadlines.js';
 import type { HelperPool } from './helper-pool.js';
 import type { HelperResponse } from './helper-protocol.js';
 

@@ -3,7 +3,7 @@
 
 import { parseCommandLine, type Config } from '../../src/cli/args.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createCore, type Core } from '../../src/main.js';
+import { createCore, type Core } from '../../src/core.js';
 
 export function config(args: string[]): Config {
   const r = parseCommandLine(['serve', '--listen', '127.0.0.1:0', '--node-name', 'test-node', ...args], {});

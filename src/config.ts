@@ -1,0 +1,29 @@
+// What the daemon and `check` run with: built by the command line (cli/args.ts),
+// read by the wiring. Plain data, so every part below cli/ can take it without
+// importing the parser.
+
+import type { KubeMode } from './kube/detect.js';
+import type { LogLevel } from './log/logger.js';
+
+export interface Listen {
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+export interface Config {
+  readonly command: 'serve' | 'check';
+  readonly kubeletDir: string;
+  readonly mountinfo: string;
+  readonly drivers: readonly string[];
+  readonly fsTypes: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly resyncMs: number;
+  readonly publishGraceMs: number;
+  readonly listen: Listen;
+  readonly nodeName: string;
+  readonly logLevel: LogLevel;
+  readonly helperThreads: number;
+  readonly kube: KubeMode;
+  readonly kubeconfig: string | undefined;
+}

@@ -1,0 +1,141 @@
+// The probing core that `serve` and `check` share: kubelet layout, inventory,
+// tracker, helper pool, probe runner, metrics and the cycle, built from the
+// config and connected. Nothing here listens, schedules or watches: serve's
+// wiring (main.ts) and check (cli/check.ts) decide when a cycle runs.
+
+import { realpath } from 'node:fs/promises';
+import type { Config } from './config.js';
+import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
+import { createInventory, type Inventory } from './discovery/inventory.js';
+import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
+import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
+import { createCycle, type RunCycle } from './health/cycle.js';
+import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
+import { createOrphanFold } from './health/orphan.js';
+import { createPathTracker, type PathTracker } from './health/tracker.js';
+import type { Kube } from './kube/kube.js';
+import type { Logger } from './log/logger.js';
+import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
+import { readMountTable } from './mounts/mount-table.js';
+import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
+import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
+import { systemClock, type Clock } from './types.js';
+import { readVersion } from './version.js';
+
+export interface Deps {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly fs?: DiscoveryFs;
+  readonly spawnHelper?: SpawnHelper;
+}
+
+export interface Core {
+  readonly config: Config;
+  readonly version: string;
+  readonly layout: KubeletLayout;
+  readonly inventory: Inventory;
+  readonly tracker: PathTracker;
+  readonly pool: HelperPool;
+  readonly runner: ProbeRunner;
+  readonly runCycle: RunCycle;
+  readonly metrics: ProberMetrics;
+  /** The last error reading the mount table, if any. */
+  mountTableError(): unknown;
+  close(): void;
+}
+
+async function resolveKubeletDir(dir: string): Promise<string> {
+  // The mount table spells paths without symlinks (/var/lib/kubelet may link to /data/kubelet).
+  try {
+    return await realpath(dir);
+  } catch {
+    return dir;
+  }
+}
+
+export interface CoreExtras {
+  /** What else is known about a verdict (Kubernetes mode: the mount pod's state). */
+  readonly fold?: VerdictFold;
+  /** What the Kubernetes API says a pod volume is published as (subPaths). */
+  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
+  /** One cycle and exit (`check`): problems are reported by the caller, with no talk of retrying. */
+  readonly oneShot?: boolean;
+}
+
+export async function createCore(config: Config, deps: Deps, extras: CoreExtras = {}): Promise<Core> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const fs = deps.fs ?? nodeDiscoveryFs;
+  const version = readVersion();
+  const layout = createKubeletLayout(await resolveKubeletDir(config.kubeletDir));
+  const tracker = createPathTracker({ logger, now: () => clock.now() });
+  const pool = createHelperPool({ logger, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
+  const runner = createProbeRunner({ pool, timeoutMs: config.timeoutMs, clock });
+  const metrics = createMetrics({
+    tracker,
+    nodeName: config.nodeName,
+    version,
+    probeTimeoutSeconds: config.timeoutMs / 1000,
+    inFlight: () => runner.inFlight(),
+    stuck: () => runner.stuck().length,
+    pool: () => pool.stats(),
+  });
+  runner.onDuration((s, kind) => metrics.observeProbe(s, kind));
+  const inventory = createInventory({
+    layout,
+    drivers: new Set(config.drivers),
+    fs,
+    logger,
+    onProblem: (kind) => metrics.discoveryError(kind),
+  });
+  inventory.onChange(({ removed }) => {
+    for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
+  });
+  let mountTableError: unknown;
+  const runCycle = createCycle({
+    layout,
+    fsTypes: new Set(config.fsTypes),
+    readMountTable: async () => {
+      const table = await readMountTable(config.mountinfo);
+      metrics.mountTableSize(table.size);
+      return table;
+    },
+    inventory,
+    inspector: createPathInspector(nodeInspectorFs(fs)),
+    runner,
+    tracker,
+    logger,
+    clock,
+    timeoutMs: config.timeoutMs,
+    publishGraceMs: config.publishGraceMs,
+    onMountTableError: (err) => {
+      mountTableError = err;
+      metrics.discoveryError('mountinfo');
+    },
+    ...(extras.oneShot ? { logMountTableErrors: false } : {}),
+    onInconclusive: (reason) => metrics.inconclusive(reason),
+    ...(extras.fold ? { fold: extras.fold } : {}),
+    ...(extras.publishedAs ? { publishedAs: extras.publishedAs } : {}),
+  });
+  return {
+    config,
+    version,
+    layout,
+    inventory,
+    tracker,
+    pool,
+    runner,
+    runCycle,
+    metrics,
+    mountTableError: () => mountTableError,
+    close() {
+      inventory.close();
+      pool.close();
+    },
+  };
+}
+
+/** What Kubernetes mode adds to each verdict and subPath. */
+export function kubeExtras(kube: Kube): CoreExtras {
+  return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}

@@ -1,0 +1,164 @@
+// Keeps the inventory current while the daemon runs: a full scan at start and
+// every resync, a watch of the pods directory in between (rescanning only the
+// pod that changed, once per burst), and the watch supervised: started once the
+// directory exists, dropped when it goes (a watch on a deleted directory never
+// fires again), given up for good when inotify watches run out (the resync
+// still finds every pod). A pods directory that cannot be listed is a
+// misconfiguration kubelet never causes: it is said once and makes the daemon
+// not ready until it can be listed again.
+
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../errors.js';
+import { realTimers, type Timers } from '../shared/timers.js';
+import { nodeDiscoveryFs, type DiscoveryFs } from './discovery-fs.js';
+import { describePodsDirError, type Inventory } from './inventory.js';
+import type { KubeletLayout } from './kubelet-layout.js';
+import { watchPods, type PodWatcher, type PodWatcherOptions } from './watcher.js';
+
+export interface PodDiscovery {
+  /** The first full scan, then the watch and the periodic resync. */
+  start(): Promise<void>;
+  /** Whether the first full scan has finished. */
+  scanned(): boolean;
+  /** Why the pods directory cannot be listed, while it cannot. */
+  podsDirProblem(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface PodDiscoveryOptions {
+  readonly layout: KubeletLayout;
+  readonly inventory: Inventory;
+  readonly logger: Logger;
+  readonly resyncMs: number;
+  /** The watch is on (true) or off (false). */
+  readonly onWatching?: (on: boolean) => void;
+  /** The watch reported an error. */
+  readonly onWatchError?: () => void;
+  readonly fs?: DiscoveryFs;
+  readonly timers?: Timers;
+  /** Starts a watch: chokidar on the real directory by default. */
+  readonly watch?: (opts: PodWatcherOptions) => PodWatcher;
+  /** How long a pod's changes are gathered before its one rescan. */
+  readonly debounceMs?: number;
+}
+
+export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
+  const { layout, inventory, logger } = opts;
+  const fs = opts.fs ?? nodeDiscoveryFs;
+  const timers = opts.timers ?? realTimers;
+  const watch = opts.watch ?? watchPods;
+  const debounceMs = opts.debounceMs ?? 50;
+  const dirty = new Map<string, unknown>();
+  let watcher: PodWatcher | undefined;
+  let watchLimited = false;
+  let stopping = false;
+  let scanned = false;
+  let problem: string | undefined;
+  let resync: unknown;
+
+  // Pods change in bursts (many directories at once): one rescan per pod per burst.
+  const podChanged = (uid: string) => {
+    if (dirty.has(uid) || stopping) return;
+    dirty.set(
+      uid,
+      timers.setTimeout(() => {
+        dirty.delete(uid);
+        void inventory.rescanPod(uid);
+      }, debounceMs),
+    );
+  };
+
+  const dropWatcher = () => {
+    const w = watcher;
+    watcher = undefined;
+    opts.onWatching?.(false);
+    if (w) void w.close();
+  };
+
+  const ensureWatcher = async () => {
+    if (stopping) return;
+    let present = true;
+    try {
+      await fs.list(layout.podsDir);
+    } catch {
+      present = false;
+    }
+    if (!present) {
+      if (watcher) {
+        logger.warn('the kubelet pods directory is gone; watching again once it is back', { dir: layout.podsDir });
+        dropWatcher();
+      }
+      return;
+    }
+    if (watcher || watchLimited || stopping) return;
+    watcher = watch({
+      layout,
+      logger,
+      onPodChange: podChanged,
+      onError: () => opts.onWatchError?.(),
+      onLimit: (err) => {
+        // Each watch held now is one fewer for the node's other programs; give them all back.
+        watchLimited = true;
+        dropWatcher();
+        logger.warn('inotify watches used up; the pods directory is no longer watched, new and removed pods are found by the periodic scan', {
+          dir: layout.podsDir,
+          resync: `${opts.resyncMs}ms`,
+          error: err instanceof Error ? err : String(err),
+        });
+      },
+    });
+    opts.onWatching?.(true);
+    logger.info('watching pods directory', { dir: layout.podsDir });
+  };
+
+  const notePodsDir = () => {
+    const err = inventory.podsDirError();
+    if (err === undefined) {
+      if (problem !== undefined) logger.info('the kubelet pods directory can be listed again', { dir: layout.podsDir });
+      problem = undefined;
+      logger.forget('pods-dir');
+      return;
+    }
+    const d = describePodsDirError(layout.podsDir, err);
+    problem = d.message;
+    logger.once('pods-dir', d.missing ? 'error' : 'warn', d.missing ? d.message : `${d.message}; will retry every resync`, {
+      dir: layout.podsDir,
+      error: err instanceof Error ? err : errorMessage(err),
+    });
+  };
+
+  const rescanAll = async () => {
+    await inventory.resync();
+    notePodsDir();
+  };
+
+  const scheduleResync = () => {
+    if (stopping) return;
+    resync = timers.setTimeout(() => {
+      void rescanAll()
+        .then(ensureWatcher)
+        .finally(scheduleResync);
+    }, opts.resyncMs);
+  };
+
+  return {
+    async start() {
+      await rescanAll();
+      scanned = true;
+      await ensureWatcher();
+      scheduleResync();
+    },
+    scanned: () => scanned,
+    podsDirProblem: () => problem,
+    async stop() {
+      stopping = true;
+      if (resync !== undefined) timers.clearTimeout(resync);
+      for (const t of dirty.values()) timers.clearTimeout(t);
+      dirty.clear();
+      const w = watcher;
+      watcher = undefined;
+      // chokidar can take long to close on a big tree; shutdown does not wait for it.
+      if (w) await Promise.race([w.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+    },
+  };
+}
