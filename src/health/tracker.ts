@@ -2,17 +2,12 @@
 // Everything the metrics, /status and `check` show is read from here.
 
 import type { Logger } from '../log/logger.js';
-import { healthValue, type PathState, type PathStatus, type VolumePath } from '../types.js';
+import { healthValue, type PathState, type PathStatus, type Transition, type VolumePath } from '../types.js';
+
+export type { Transition } from '../types.js';
 import { unmountHold } from './lifecycle.js';
 import type { Verdict } from './verdict.js';
 
-export interface Transition {
-  readonly volume: VolumePath;
-  readonly from: PathState | undefined;
-  readonly to: PathState;
-  readonly detail: string;
-  readonly at: number;
-}
 
 export interface ProbeFacts {
   readonly at: number;
@@ -37,7 +32,6 @@ export interface PathTracker {
   firstSeen(path: string): number | undefined;
   remove(path: string, why: string): void;
   get(path: string): PathStatus | undefined;
-  paths(): IterableIterator<string>;
   list(): PathStatus[];
   tracked(): VolumePath[];
   counts(): Map<PathState, number>;
@@ -161,7 +155,6 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       for (const l of removeListeners) l(r.volume);
     },
     get: (path) => records.get(path)?.status,
-    paths: () => records.keys(),
     list() {
       const out: PathStatus[] = [];
       for (const r of records.values()) if (r.status) out.push(r.status);
