@@ -10,6 +10,7 @@ import { createInventory, type Inventory } from './discovery/inventory.js';
 import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
 import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
 import { createCycle, type RunCycle } from './health/cycle.js';
+import { UNPUBLISHED } from './health/lifecycle.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
 import { createOrphanFold } from './health/orphan.js';
 import { createPathTracker, type PathTracker } from './health/tracker.js';
@@ -89,7 +90,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     onProblem: (kind) => metrics.discoveryError(kind),
   });
   inventory.onChange(({ removed }) => {
-    for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
+    for (const v of removed) tracker.remove(v.path, UNPUBLISHED);
   });
   let mountTableError: unknown;
   const runCycle = createCycle({

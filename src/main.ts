@@ -57,7 +57,6 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const isReady = () => probing() && discovery.podsDirProblem() === undefined;
   const app = createApp({
     logger,
-    version: core.version,
     isReady,
     notReadyReason: () => discovery.podsDirProblem() ?? 'waiting for the first probe cycle',
     renderMetrics: (format) => core.metrics.render(format),

@@ -85,3 +85,19 @@ export interface PathOwner {
   readonly pvc: string;
   readonly mountPod?: MountPodState;
 }
+
+/** A mount pod's state in words, for verdict details and events. */
+export function describeMountPod(m: MountPodState): string {
+  const pod = m.csiNode ? `CSI node pod ${m.namespace}/${m.name} (process mount mode)` : `mount pod ${m.namespace}/${m.name}`;
+  if (m.running) return `${pod} is Running`;
+  return `${pod} is not running (${m.phase}${m.why ? `, ${m.why}` : ''})`;
+}
+
+/** A path's change of state, as the tracker announces it. */
+export interface Transition {
+  readonly volume: VolumePath;
+  readonly from: PathState | undefined;
+  readonly to: PathState;
+  readonly detail: string;
+  readonly at: number;
+}

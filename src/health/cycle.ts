@@ -1,22 +1,25 @@
-// One probe cycle: read the mount table, tell from it alone which paths are
-// unmounted or of the wrong type, and stat one path per mount source through
-// the single-flight runner. Every path ends with a verdict, or keeps its last
-// one when this cycle learned nothing certain about it.
+// One probe cycle, as named steps: read the mount table; assemble the path set
+// (discovery/path-set); classify each path from the mount table alone
+// (classify); inspect the unmounted ones and let the lifecycle decide pending,
+// broken or gone (lifecycle); stat one path per mount source through the
+// single-flight runner (verdict). Every path ends with a verdict, or keeps its
+// last one when this cycle learned nothing certain about it.
 
+import { assemblePathSet } from '../discovery/path-set.js';
 import { mapLimit } from '../shared/map-limit.js';
-import { findSubpaths } from '../discovery/subpaths.js';
 import type { Inventory } from '../discovery/inventory.js';
 import type { KubeletLayout } from '../discovery/kubelet-layout.js';
 import type { PathInspector } from '../discovery/path-inspector.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { MountEntry } from '../mounts/mountinfo.js';
 import type { MountTable } from '../mounts/mount-table.js';
 import type { ProbeRunner } from '../probe/probe-runner.js';
 import type { Clock, VolumePath } from '../types.js';
 import type { VerdictFold } from './mount-pod.js';
 import type { PathTracker } from './tracker.js';
-import { formatMs, probeVerdict, wrongTypeVerdict, type Verdict } from './verdict.js';
+import { classifyByMountTable } from './classify.js';
+import { UNPUBLISHED, unmountedOutcome } from './lifecycle.js';
+import { probeVerdict, type Verdict } from './verdict.js';
 
 export interface CycleReport {
   readonly ok: boolean;
@@ -81,88 +84,67 @@ export function createCycle(opts: CycleOptions): RunCycle {
     const table = await readTable();
     if (!table) return { ok: false, paths: 0, sources: 0, durationMs: monotonic() - t0 };
 
-    const current = new Map<string, VolumePath>();
-    for (const v of opts.inventory.list()) current.set(v.path, v);
-    for (const v of findSubpaths({ layout: opts.layout, table, fsTypes: opts.fsTypes, volumesOf: opts.inventory.ofPod, ...(opts.publishedAs ? { publishedAs: opts.publishedAs } : {}) })) {
-      if (!current.has(v.path)) current.set(v.path, v);
-    }
-    for (const v of tracker.tracked()) {
-      if (current.has(v.path)) continue;
-      // A subPath that left the mount table is inspected below; a volume that left the inventory is gone.
-      if (v.kind === 'subpath') current.set(v.path, v);
-      else tracker.remove(v.path, 'no longer published');
-    }
+    // 1. The paths to look at; tracked volumes no longer published go.
+    const set = assemblePathSet({
+      layout: opts.layout,
+      table,
+      fsTypes: opts.fsTypes,
+      published: opts.inventory.list(),
+      volumesOf: opts.inventory.ofPod,
+      publishedAs: opts.publishedAs,
+      tracked: tracker.tracked(),
+    });
+    for (const v of set.unpublished) tracker.remove(v.path, UNPUBLISHED);
 
     let recheck: number | undefined;
+    const later = (ms: number) => (recheck = Math.min(recheck ?? Infinity, ms));
     const apply = (v: VolumePath, verdict: Verdict, probe?: { at: number; ms: number; source: string }) => {
       const again = tracker.observe(v, opts.fold ? opts.fold(v, verdict) : verdict, asOf, probe);
-      if (again !== undefined) recheck = Math.min(recheck ?? Infinity, again);
+      if (again !== undefined) later(again);
     };
 
-    const sources = new Map<string, { entry: MountEntry; paths: VolumePath[] }>();
-    const unmounted: VolumePath[] = [];
-    for (const v of current.values()) {
-      const entry = table.at(v.path);
-      if (!entry) {
-        unmounted.push(v);
-        continue;
-      }
-      tracker.markMounted(v, asOf);
-      if (!opts.fsTypes.has(entry.fsType)) {
-        apply(v, wrongTypeVerdict(entry, opts.fsTypes));
-        continue;
-      }
-      // Bind mounts of one source are one file system view: one probe serves them all.
-      const key = `${entry.dev} ${entry.root}`;
-      const group = sources.get(key);
-      if (group) group.paths.push(v);
-      else sources.set(key, { entry, paths: [v] });
-    }
+    // 2. What the mount table alone says.
+    const c = classifyByMountTable(set.paths.values(), table, opts.fsTypes);
+    for (const v of c.mounted) tracker.markMounted(v, asOf);
+    for (const { volume, verdict } of c.wrongType) apply(volume, verdict);
 
-    const inspections = mapLimit(unmounted, 16, async (v) => {
-      const r = await opts.inspector.inspect(v);
-      switch (r.kind) {
-        case 'gone':
-          tracker.remove(v.path, r.why);
+    // 3. Unmounted paths: publishing, torn down, or broken (the lifecycle decides).
+    const inspections = mapLimit(c.unmounted, 16, async (v) => {
+      const i = await opts.inspector.inspect(v);
+      const firstSeen = tracker.firstSeen(v.path);
+      const outcome = unmountedOutcome(i, {
+        everMounted: tracker.everMounted(v.path),
+        ageMs: 'publishedAt' in i ? clock.now() - i.publishedAt : 0,
+        watchedMs: firstSeen === undefined ? 0 : monotonic() - firstSeen,
+        publishGraceMs: opts.publishGraceMs,
+      });
+      switch (outcome.kind) {
+        case 'remove':
+          tracker.remove(v.path, outcome.why);
           return;
         case 'unknown':
           opts.onInconclusive?.('inspect_error');
-          logger.once(`inspect:${v.path}`, 'warn', 'cannot inspect an unmounted path', { path: v.path, error: r.error instanceof Error ? r.error : errorMessage(r.error) });
+          logger.once(`inspect:${v.path}`, 'warn', 'cannot inspect an unmounted path', { path: v.path, error: outcome.error instanceof Error ? outcome.error : errorMessage(outcome.error) });
           return;
-        case 'symlink':
-          // Never a publish in progress: no grace.
-          apply(v, { state: 'not_mounted', detail: 'the mount directory is a symlink; it is not followed' });
-          return;
-        case 'missing':
-        case 'unmounted': {
+        case 'verdict':
           logger.forget(`inspect:${v.path}`);
-          const age = clock.now() - r.publishedAt;
-          // The directory's mtime survives a restart of the prober but is on the wall clock;
-          // the time we have watched the path ourselves caps the grace should that clock step back.
-          const watched = monotonic() - (tracker.firstSeen(v.path) ?? monotonic());
-          if (!tracker.everMounted(v.path) && age < opts.publishGraceMs && watched < opts.publishGraceMs) {
-            apply(v, { state: 'pending', detail: `published ${formatMs(Math.max(0, age))} ago, not mounted yet (grace ${formatMs(opts.publishGraceMs)})` });
-          } else if (r.kind === 'missing') {
-            apply(v, { state: 'not_found', detail: 'the mount directory does not exist' });
-          } else {
-            apply(v, { state: 'not_mounted', detail: 'nothing is mounted here' });
-          }
-        }
+          apply(v, outcome.verdict);
       }
     });
 
+    // 4. One probe per mount source, through the single-flight runner.
     const probes = Promise.all(
-      [...sources].map(async ([key, { entry, paths }]) => {
+      [...c.sources].map(async ([key, { entry, paths }]) => {
         const outcome = await opts.runner.probe(key, paths[0]!.path);
         const now = clock.now();
         const verdict = probeVerdict(outcome, entry, opts.timeoutMs, now);
-        const source = `${entry.dev} ${entry.root}`;
-        const facts = 'ms' in outcome ? { at: now, ms: outcome.ms, source } : undefined;
+        const facts = 'ms' in outcome ? { at: now, ms: outcome.ms, source: key } : undefined;
         if ('inconclusive' in verdict) {
+          // 5. No verdict this time (device mismatch, helper lost): keep the states, look again soon.
           opts.onInconclusive?.(outcome.kind === 'lost' ? 'helper_lost' : 'device_mismatch');
           logger.debug('probe gave no verdict', { path: paths[0]!.path, reason: verdict.inconclusive });
           if (facts) for (const v of paths) tracker.probed(v.path, facts);
-          recheck = Math.min(recheck ?? Infinity, 500);
+          later(500);
           return;
         }
         for (const v of paths) apply(v, verdict, facts);
@@ -172,8 +154,8 @@ export function createCycle(opts: CycleOptions): RunCycle {
     await Promise.all([inspections, probes]);
     return {
       ok: true,
-      paths: current.size,
-      sources: sources.size,
+      paths: set.paths.size,
+      sources: c.sources.size,
       durationMs: monotonic() - t0,
       ...(recheck !== undefined ? { recheckInMs: recheck } : {}),
     };

@@ -3,7 +3,7 @@
 // mount pod runs keeps the probe's reason (the case upstream documents as "the
 // mount pod is running, but the mount point is abnormal").
 
-import type { MountPodState, PathState, VolumePath } from '../types.js';
+import { describeMountPod, type MountPodState, type PathState, type VolumePath } from '../types.js';
 import type { Verdict } from './verdict.js';
 
 /** Verdicts a dead or missing FUSE client can cause. Unmounted and missing paths are left alone:
@@ -13,11 +13,6 @@ const FOLDED: ReadonlySet<PathState> = new Set(['disconnected', 'io_error', 'sta
 export type MountPodLookup = (volume: VolumePath) => MountPodState | undefined;
 export type VerdictFold = (volume: VolumePath, verdict: Verdict) => Verdict;
 
-export function describeMountPod(m: MountPodState): string {
-  const pod = m.csiNode ? `CSI node pod ${m.namespace}/${m.name} (process mount mode)` : `mount pod ${m.namespace}/${m.name}`;
-  if (m.running) return `${pod} is Running`;
-  return `${pod} is not running (${m.phase}${m.why ? `, ${m.why}` : ''})`;
-}
 
 export function createMountPodFold(lookup: MountPodLookup): VerdictFold {
   return (volume, verdict) => {

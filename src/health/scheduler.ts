@@ -11,8 +11,6 @@ export interface Scheduler {
   start(): void;
   /** Run a cycle soon (coalesced with other requests). */
   trigger(afterMs?: number): void;
-  /** Resolves after the first cycle that could read the mount table. */
-  readonly firstCycle: Promise<CycleReport>;
   isReady(): boolean;
   onCycle(listener: (r: CycleReport) => void): void;
   stop(): void;
@@ -42,8 +40,6 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let lastStart = -Infinity;
   let ready = false;
   let stopped = false;
-  let resolveFirst!: (r: CycleReport) => void;
-  const firstCycle = new Promise<CycleReport>((r) => (resolveFirst = r));
 
   const arm = (at: number) => {
     if (stopped || at >= kickAt) return;
@@ -71,10 +67,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       .runCycle()
       .then(
         (report) => {
-          if (report.ok && !ready) {
-            ready = true;
-            resolveFirst(report);
-          }
+          if (report.ok) ready = true;
           if (report.recheckInMs !== undefined) request(report.recheckInMs);
           for (const l of listeners) l(report);
         },
@@ -107,7 +100,6 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (periodic === undefined && !stopped) tick();
     },
     trigger: request,
-    firstCycle,
     isReady: () => ready,
     onCycle: (l) => void listeners.push(l),
     stop() {

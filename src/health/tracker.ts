@@ -2,16 +2,12 @@
 // Everything the metrics, /status and `check` show is read from here.
 
 import type { Logger } from '../log/logger.js';
-import { healthValue, type PathState, type PathStatus, type VolumePath } from '../types.js';
+import { healthValue, type PathState, type PathStatus, type Transition, type VolumePath } from '../types.js';
+
+export type { Transition } from '../types.js';
+import { unmountHold } from './lifecycle.js';
 import type { Verdict } from './verdict.js';
 
-export interface Transition {
-  readonly volume: VolumePath;
-  readonly from: PathState | undefined;
-  readonly to: PathState;
-  readonly detail: string;
-  readonly at: number;
-}
 
 export interface ProbeFacts {
   readonly at: number;
@@ -36,7 +32,6 @@ export interface PathTracker {
   firstSeen(path: string): number | undefined;
   remove(path: string, why: string): void;
   get(path: string): PathStatus | undefined;
-  paths(): IterableIterator<string>;
   list(): PathStatus[];
   tracked(): VolumePath[];
   counts(): Map<PathState, number>;
@@ -66,7 +61,6 @@ interface PathRecord {
   unmountSeenAt?: number;
 }
 
-const UNMOUNTED: ReadonlySet<PathState> = new Set(['not_mounted', 'not_found', 'pending']);
 /** How long a removal outlives its path: longer than any cycle, which waits at most for a probe timeout. */
 const TOMBSTONE_MS = 10 * 60_000;
 
@@ -103,18 +97,9 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       const r = recordOf(volume, asOf);
       if (!r || asOf < r.asOf) return undefined;
       const prev = r.status;
-      if (
-        (verdict.state === 'not_mounted' || verdict.state === 'not_found') &&
-        r.everMounted &&
-        prev &&
-        !UNMOUNTED.has(prev.state)
-      ) {
-        r.unmountSeenAt ??= asOf;
-        const waited = asOf - r.unmountSeenAt;
-        if (waited < confirmMs) return confirmMs - waited;
-      } else {
-        r.unmountSeenAt = undefined;
-      }
+      const hold = unmountHold({ verdict: verdict.state, previous: prev?.state, everMounted: r.everMounted, unmountSeenAt: r.unmountSeenAt, asOf, confirmMs });
+      r.unmountSeenAt = hold.hold ? hold.unmountSeenAt : undefined;
+      if (hold.hold) return hold.recheckInMs;
       r.asOf = asOf;
       const at = now();
       const changed = !prev || prev.state !== verdict.state;
@@ -170,7 +155,6 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       for (const l of removeListeners) l(r.volume);
     },
     get: (path) => records.get(path)?.status,
-    paths: () => records.keys(),
     list() {
       const out: PathStatus[] = [];
       for (const r of records.values()) if (r.status) out.push(r.status);

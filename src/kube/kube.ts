@@ -6,11 +6,9 @@
 
 import type { CoreV1Event, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
-import { describeMountPod } from '../health/mount-pod.js';
-import type { Transition } from '../health/tracker.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
-import { healthValue, type MountPodState, type PathOwner, type VolumePath } from '../types.js';
+import { describeMountPod, healthValue, type MountPodState, type PathOwner, type Transition, type VolumePath } from '../types.js';
 import type { KubeSource } from './detect.js';
 import { createEventRecorder, type EventRecorder, type EventResult, type EventSink, type EventWrite } from './event-recorder.js';
 import type { KubeClient } from './open.js';

@@ -12,7 +12,6 @@ async function serve(over: Partial<AppDeps> = {}) {
   let ready = false;
   const app = createApp({
     logger: createLogger({ write: () => {} }),
-    version: '1.2.3',
     isReady: () => ready,
     renderMetrics: (f) => renderMetrics(registry, f),
     status: () => ({ paths: [] }),
