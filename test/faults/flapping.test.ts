@@ -22,6 +22,8 @@ mountTest('a mount flapping healthy → hung → dead → remounted, again and a
   const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
   const state = (want: string, what: string) => d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 20_000, what);
   await state('healthy', 'healthy');
+  // The neighbour's own first verdict may come a cycle later: it is watched from there on.
+  await d.waitFor((s) => byPath(s, other.mountPath)?.state === 'healthy', 20_000, 'the steady neighbour healthy');
 
   const neighbour = poll(async () => sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: other.mountPath }), 50);
 
