@@ -4,6 +4,7 @@
 // are the same length after a monotonic start, so they expire in the order they
 // were set: a FIFO queue and one timer armed for its head.
 
+import { createFifo } from '../shared/fifo.js';
 import type { Timers } from '../shared/timers.js';
 export interface Deadlines {
   /** Calls `onExpire` after the runner's timeout unless the returned cancel is called first. */
@@ -19,22 +20,15 @@ interface Entry {
 export function createDeadlines(opts: { timeoutMs: number; timers?: Timers; monotonic?: () => number }): Deadlines {
   const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const monotonic = opts.monotonic ?? (() => performance.now());
-  let queue: Entry[] = [];
-  let head = 0;
+  const queue = createFifo<Entry>();
   let live = 0;
   let timer: unknown;
   let timerAt = Infinity;
 
   const arm = () => {
-    while (head < queue.length && queue[head]!.onExpire === undefined) head++;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    const next = queue[head];
+    // Cancelled deadlines stay queued until they reach the head.
+    while (queue.length > 0 && queue.peek()!.onExpire === undefined) queue.shift();
+    const next = queue.peek();
     if (!next) return;
     if (timer !== undefined && timerAt <= next.at) return;
     if (timer !== undefined) timers.clearTimeout(timer);
@@ -46,8 +40,8 @@ export function createDeadlines(opts: { timeoutMs: number; timers?: Timers; mono
     timer = undefined;
     timerAt = Infinity;
     const now = monotonic();
-    while (head < queue.length && queue[head]!.at <= now) {
-      const e = queue[head++]!;
+    while (queue.length > 0 && queue.peek()!.at <= now) {
+      const e = queue.shift()!;
       const cb = e.onExpire;
       if (cb) {
         e.onExpire = undefined;

@@ -9,7 +9,7 @@
 
 import { lstat } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { decodeRequest, devToString, encodeErr, encodeOk, errnoName, PING, PONG } from './helper-protocol.js';
+import { decodeRequest, devToString, encodeErr, encodeOk, errnoName, PING, PONG, READY } from './helper-protocol.js';
 
 process.title = 'juicefs-path-prober-helper';
 
@@ -37,7 +37,7 @@ process.stdout.on('error', () => {
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
 // Tell the daemon we are listening, so its probe clock never counts our start-up.
-process.stdout.write('ready\n');
+process.stdout.write(`${READY}\n`);
 rl.on('line', (line) => {
   if (line === PING) return emit(`${PONG}\n`);
   const req = decodeRequest(line);

@@ -6,12 +6,13 @@
 // block again, and a call the FUSE client has already read cannot be killed
 // anyway. It exits by itself once its last call returns.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { HelperLostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { decodeResponse, encodeRequest, PING, PONG, type HelperResponse } from './helper-protocol.js';
+import { createFifo } from '../shared/fifo.js';
+import type { HelperResponse } from './helper-protocol.js';
+import { spawnNodeHelper, startHelperProcess, type HelperLoss, type HelperProcess, type Pending, type SpawnHelper } from './helper-process.js';
+
+export { spawnNodeHelper, type SpawnHelper } from './helper-process.js';
 
 export interface HelperRequest {
   /** Resolves when the request has been written to a helper: the probe's clock starts here. */
@@ -48,8 +49,6 @@ export interface HelperPool {
   close(): void;
 }
 
-export type SpawnHelper = (threads: number) => ChildProcess;
-
 export interface HelperPoolOptions {
   /** libuv pool threads per helper: stuck calls plus healthy concurrency. */
   readonly threads?: number;
@@ -63,40 +62,11 @@ export interface HelperPoolOptions {
   readonly pingTimeoutMs?: number;
 }
 
-const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
-
-export const spawnNodeHelper: SpawnHelper = (threads) =>
-  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', HELPER_SCRIPT], {
-    // stderr is piped, not inherited: a helper stuck on a mount must not hold the daemon's own stdio open.
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
-  });
-
-interface Pending {
-  readonly id: number;
-  stuck: boolean;
-  resolve(r: HelperResponse): void;
-  reject(e: Error): void;
-}
-
-interface Helper {
-  readonly proc: ChildProcess;
-  readonly pending: Map<number, Pending>;
-  /** Started and reading requests. */
-  ready: boolean;
-  stuck: number;
-  retired: boolean;
-  exited: boolean;
-  /** The liveness check under way, shared by every request that asks. */
-  ping?: Promise<boolean>;
-  onPong?: () => void;
-}
-
 interface Queued {
   readonly path: string;
   readonly pending: Pending;
   readonly onSent: () => void;
-  readonly onHelper: (h: Helper) => void;
+  readonly onHelper: (h: HelperProcess) => void;
 }
 
 export function createHelperPool(opts: HelperPoolOptions): HelperPool {
@@ -106,12 +76,10 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   const respawnDelayMs = opts.respawnDelayMs ?? 1000;
   const pingTimeoutMs = opts.pingTimeoutMs ?? 3000;
   const { logger } = opts;
-  const helpers = new Set<Helper>();
-  // FIFO with a moving head: Array#shift is linear, and a cycle can queue 10,000 requests.
-  let queue: Queued[] = [];
-  let head = 0;
+  const helpers = new Set<HelperProcess>();
+  const queue = createFifo<Queued>();
   let drainScheduled = false;
-  let active: Helper | undefined;
+  let active: HelperProcess | undefined;
   let nextId = 1;
   let spawned = 0;
   let unexpectedExits = 0;
@@ -119,8 +87,9 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   let respawnTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const start = (): Helper | undefined => {
+  const start = (): HelperProcess | undefined => {
     if (closed) return undefined;
+    // After a helper died unexpectedly, spawns are spaced: a helper that cannot start must not spin.
     const wait = lastUnexpectedExit + respawnDelayMs - performance.now();
     if (wait > 0) {
       respawnTimer ??= setTimeout(() => {
@@ -129,108 +98,46 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       }, wait).unref();
       return undefined;
     }
-    const proc = spawnHelper(threads);
     spawned++;
-    const h: Helper = { proc, pending: new Map(), ready: false, stuck: 0, retired: false, exited: false };
+    const h: HelperProcess = startHelperProcess({
+      spawnHelper,
+      threads,
+      pingTimeoutMs,
+      logger,
+      events: {
+        onReady: () => drain(),
+        onAnswer: () => {
+          if (h.state() !== 'retired') scheduleDrain();
+        },
+        onGone: (loss) => lose(h, loss),
+      },
+    });
     helpers.add(h);
-    proc.stdin?.on('error', () => {}); // EPIPE after an exit is handled by 'exit'
-    if (proc.stderr) {
-      createInterface({ input: proc.stderr, crlfDelay: Infinity }).on('line', (line) =>
-        logger.warn('probe helper stderr', { pid: proc.pid, line: line.slice(0, 1000) }),
-      );
-    }
-    createInterface({ input: proc.stdout!, crlfDelay: Infinity }).on('line', (line) => {
-      if (!h.ready) {
-        h.ready = line === 'ready';
-        drain();
-        return;
-      }
-      if (line === PONG) return h.onPong?.();
-      const r = decodeResponse(line);
-      const p = r && h.pending.get(r.id);
-      if (!r || !p) return;
-      h.pending.delete(r.id);
-      if (p.stuck) h.stuck--;
-      p.resolve(r);
-      afterAnswer(h);
-    });
-    const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (h.exited) return;
-      lose(h, `exited (${signal ?? code})`, { code, signal });
-    };
-    proc.once('exit', onGone);
-    // A helper that cannot even be spawned emits only 'error'.
-    proc.once('error', (err) => {
-      logger.error('probe helper failed', { error: err });
-      if (proc.pid === undefined) onGone(null, null);
-    });
-    logger.debug('probe helper started', { pid: proc.pid, threads });
     return h;
   };
 
-  /** A helper is gone (exited, or stopped answering): fail its requests and let a new one take over. */
-  const lose = (h: Helper, why: string, fields: Record<string, unknown> = {}) => {
-    h.exited = true;
+  /** A helper is gone: count and log it if it was not an expected exit, and let a new one take over. */
+  const lose = (h: HelperProcess, loss: HelperLoss) => {
     helpers.delete(h);
-    if (!closed && (!h.retired || h.pending.size > 0)) {
+    if (!closed && (!loss.retired || loss.pending > 0)) {
       unexpectedExits++;
       lastUnexpectedExit = performance.now();
-      logger.warn(why.startsWith('exited') ? 'probe helper exited unexpectedly' : 'probe helper stopped answering; replacing it', {
-        pid: h.proc.pid,
-        ...fields,
-        pending: h.pending.size,
+      logger.warn(loss.why.startsWith('exited') ? 'probe helper exited unexpectedly' : 'probe helper stopped answering; replacing it', {
+        pid: h.pid,
+        ...loss.fields,
+        pending: loss.pending,
       });
     }
-    const lost = new HelperLostError(`probe helper ${h.proc.pid} ${why}`);
-    for (const p of h.pending.values()) p.reject(lost);
-    h.pending.clear();
-    h.onPong?.();
     if (active === h) active = undefined;
     drain();
   };
 
-  const checkAlive = (h: Helper): Promise<boolean> => {
-    if (h.exited) return Promise.resolve(false);
-    // A retired helper takes no input (its stdin is closed); it only holds calls already stuck.
-    if (h.retired) return Promise.resolve(true);
-    h.ping ??= new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        h.onPong = undefined;
-        h.ping = undefined;
-        resolve(false);
-        if (h.exited) return;
-        lose(h, `did not answer a ping within ${pingTimeoutMs} ms`);
-        // Most likely dying with a thread blocked on a mount; make sure it goes.
-        h.proc.kill('SIGKILL');
-        h.proc.stdin?.destroy();
-        h.proc.stdout?.destroy();
-        h.proc.stderr?.destroy();
-      }, pingTimeoutMs);
-      h.onPong = () => {
-        clearTimeout(timer);
-        h.onPong = undefined;
-        h.ping = undefined;
-        resolve(!h.exited);
-      };
-      h.proc.stdin?.write(`${PING}\n`);
-    });
-    return h.ping;
-  };
-
-  const retire = (h: Helper) => {
-    h.retired = true;
+  const retire = (h: HelperProcess) => {
     if (active === h) active = undefined;
-    logger.info('retiring probe helper with stuck calls; a new one takes new probes', {
-      pid: h.proc.pid,
-      stuck: h.stuck,
-    });
-    // No more requests: the helper exits by itself once its stuck calls return.
-    h.proc.stdin?.end();
+    logger.info('retiring probe helper with stuck calls; a new one takes new probes', { pid: h.pid, stuck: h.stuck() });
+    h.retire();
   };
-
-  const afterAnswer = (h: Helper) => {
-    if (!h.retired) scheduleDrain();
-  };
+  const tooStuck = (h: HelperProcess) => h.stuck() >= threads - reserve;
 
   // Requests made in one tick go out in one write.
   const scheduleDrain = () => {
@@ -242,47 +149,38 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     });
   };
 
-  const canTake = (h: Helper) => h.ready && !h.retired && !h.exited && h.pending.size < threads;
-
   const drain = () => {
-    let batch = '';
-    let to: Helper | undefined;
+    let to: HelperProcess | undefined;
     const sent: Queued[] = [];
-    while (head < queue.length) {
-      if (active && active.stuck >= threads - reserve) retire(active);
+    while (queue.length > 0) {
+      if (active && tooStuck(active)) retire(active);
       active ??= start();
       const h = active;
-      if (!h || !canTake(h)) break;
+      if (!h || !h.accepts()) break;
       if (to && to !== h) break;
       to = h;
-      const q = queue[head]!;
-      queue[head++] = undefined as never;
-      h.pending.set(q.pending.id, q.pending);
+      const q = queue.shift()!;
+      h.assign(q.pending, q.path);
       q.onHelper(h);
-      batch += encodeRequest(q.pending.id, q.path);
       sent.push(q);
     }
-    if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    if (to && batch) {
-      to.proc.stdin!.write(batch);
+    if (to && sent.length > 0) {
+      to.flush();
       for (const q of sent) q.onSent();
     }
     // A helper switch (retirement) mid-batch: carry on with the new one.
-    if (to && head < queue.length && canTake(active ?? to)) scheduleDrain();
+    if (to && queue.length > 0 && (active ?? to).accepts()) scheduleDrain();
   };
 
   return {
     request(path) {
-      let helper: Helper | undefined;
+      let helper: HelperProcess | undefined;
       let stuckMarked = false;
       let onSent!: () => void;
       const sent = new Promise<void>((res) => (onSent = res));
       let pending!: Pending;
       const done = new Promise<HelperResponse>((resolve, reject) => {
-        pending = { id: nextId++, stuck: false, resolve, reject };
+        pending = { id: nextId++, resolve, reject };
       });
       if (closed) {
         pending.reject(new HelperLostError('probe helpers are shut down'));
@@ -293,13 +191,12 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       return {
         sent,
         done,
-        alive: () => (helper ? checkAlive(helper) : Promise.resolve(true)),
+        alive: () => (helper ? helper.alive() : Promise.resolve(true)),
         markStuck() {
-          if (stuckMarked || !helper || !helper.pending.has(pending.id)) return;
+          if (stuckMarked || !helper || !helper.holds(pending.id)) return;
           stuckMarked = true;
-          pending.stuck = true;
-          helper.stuck++;
-          if (!helper.retired && helper.stuck >= threads - reserve) {
+          helper.markStuck(pending.id);
+          if (helper.state() !== 'retired' && tooStuck(helper)) {
             retire(helper);
             drain();
           }
@@ -312,24 +209,19 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       let retired = 0;
       const pids: number[] = [];
       for (const h of helpers) {
-        inFlight += h.pending.size;
-        stuck += h.stuck;
-        if (h.retired) retired++;
-        if (h.proc.pid !== undefined) pids.push(h.proc.pid);
+        inFlight += h.inFlight();
+        stuck += h.stuck();
+        if (h.state() === 'retired') retired++;
+        if (h.pid !== undefined) pids.push(h.pid);
       }
-      return { helpers: helpers.size, retired, inFlight, stuck, queued: queue.length - head, spawned, unexpectedExits, pids };
+      return { helpers: helpers.size, retired, inFlight, stuck, queued: queue.length, spawned, unexpectedExits, pids };
     },
     close() {
       closed = true;
       if (respawnTimer) clearTimeout(respawnTimer);
       const lost = new HelperLostError('probe helpers are shut down');
-      for (const q of queue.slice(head)) q.pending.reject(lost);
-      queue = [];
-      head = 0;
-      for (const h of helpers) {
-        h.retired = true;
-        h.proc.kill('SIGKILL');
-      }
+      for (const q of queue.drain()) q.pending.reject(lost);
+      for (const h of helpers) h.kill();
     },
   };
 }

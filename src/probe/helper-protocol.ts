@@ -2,9 +2,11 @@
 //   request:  <id>\t<JSON path>\n
 //   response: <id>\tok\t<major:minor>\t<ino>\n
 //             <id>\terr\t<CODE>\t<JSON message>\n
+//   start:    ready\n  (the helper reads requests from now on)
 //   liveness: ping\n  →  pong\n  (answered by the helper's event loop, no syscall)
 // Paths are JSON-quoted because mount points may hold tabs and newlines.
 
+export const READY = 'ready';
 export const PING = 'ping';
 export const PONG = 'pong';
 

@@ -1,0 +1,89 @@
+// One helper process, real and unprivileged: its states, its answers, and the
+// liveness decision. Stand-in helpers are real processes too (node -e), each
+// doing one thing wrong.
+
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HelperLostError } from '../../src/errors.js';
+import { spawnNodeHelper, startHelperProcess, type HelperLoss, type SpawnHelper } from '../../src/probe/helper-process.js';
+import type { HelperResponse } from '../../src/probe/helper-protocol.js';
+import { createLogger } from '../../src/log/logger.js';
+
+const logger = createLogger({ write: () => {} });
+
+function start(spawnHelper: SpawnHelper, pingTimeoutMs = 3000) {
+  let ready!: () => void;
+  const readyP = new Promise<void>((r) => (ready = r));
+  let goneWith!: (l: HelperLoss) => void;
+  const gone = new Promise<HelperLoss>((r) => (goneWith = r));
+  const h = startHelperProcess({ spawnHelper, threads: 4, pingTimeoutMs, logger, events: { onReady: ready, onAnswer: () => {}, onGone: goneWith } });
+  return { h, ready: readyP, gone };
+}
+
+function ask(h: ReturnType<typeof start>['h'], id: number, p: string): Promise<HelperResponse> {
+  return new Promise((resolve, reject) => {
+    h.assign({ id, resolve, reject }, p);
+    h.flush();
+  });
+}
+
+/** A helper that says it is ready and then reads everything and answers nothing, pings included. */
+const mute: SpawnHelper = () => spawn(process.execPath, ['-e', "process.stdout.write('ready\\n'); process.stdin.resume();"], { stdio: ['pipe', 'pipe', 'pipe'] });
+
+test('a helper starts, answers stats, and once retired exits by itself: an expected loss', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-helper-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const s = start(spawnNodeHelper);
+  t.is(s.h.state(), 'starting');
+  t.false(s.h.accepts());
+  await s.ready;
+  t.is(s.h.state(), 'ready');
+  t.true(s.h.accepts());
+  const ok = await ask(s.h, 1, dir);
+  t.like(ok, { id: 1, ok: true });
+  const missing = await ask(s.h, 2, path.join(dir, 'nope'));
+  t.like(missing, { id: 2, ok: false, code: 'ENOENT' });
+  t.is(s.h.inFlight(), 0);
+  t.true(await s.h.alive());
+  s.h.retire();
+  t.is(s.h.state(), 'retired');
+  t.false(s.h.accepts());
+  t.true(await s.h.alive(), 'a retired helper is not pinged: its stdin is closed');
+  const loss = await s.gone;
+  t.is(s.h.state(), 'gone');
+  t.like(loss, { retired: true, pending: 0 });
+  t.regex(loss.why, /^exited/);
+});
+
+test('a helper that does not answer a ping in time is gone, and its requests fail with HelperLostError', async (t) => {
+  const s = start(mute, 300);
+  await s.ready;
+  const answer = ask(s.h, 7, '/');
+  t.is(s.h.markStuck(7), 1);
+  t.is(s.h.stuck(), 1);
+  t.false(await s.h.alive());
+  t.is(s.h.state(), 'gone');
+  const err = await t.throwsAsync(answer);
+  t.true(err instanceof HelperLostError);
+  const loss = await s.gone;
+  t.like(loss, { retired: false, pending: 1 });
+  t.regex(loss.why, /did not answer a ping within 300 ms/);
+  t.false(await s.h.alive(), 'gone stays gone');
+});
+
+test('a helper that dies fails what it held; one that never says ready takes nothing', async (t) => {
+  const s = start(mute);
+  await s.ready;
+  const answer = ask(s.h, 1, '/');
+  s.h.kill();
+  await t.throwsAsync(answer, { instanceOf: HelperLostError, message: /exited \(SIGKILL\)/ });
+  t.like(await s.gone, { pending: 1 });
+
+  const silent = start(() => spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  t.teardown(() => silent.h.kill());
+  t.is(silent.h.state(), 'starting');
+  t.false(silent.h.accepts());
+});
