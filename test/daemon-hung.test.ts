@@ -1,19 +1,11 @@
-import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
-import { mountTest } from './fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse, type FuseHandle } from './fixtures/mounts.js';
+import { byPath } from './fixtures/daemon.js';
+import { afterCycles, mountTest, sampleValue, sandbox } from './fixtures/harness.js';
+import { newPodUid } from './fixtures/kubelet-tree.js';
+import { bindMount, startFuse, type FuseHandle } from './fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 
 /** Helper threads blocked waiting on a FUSE answer, from /proc. */
 function blockedThreads(pids: number[]): number {
@@ -37,14 +29,14 @@ function blockedThreads(pids: number[]): number {
 }
 
 mountTest('with many hung mounts the daemon serves promptly, holds one call per hung source, and exits on SIGTERM', async (t) => {
-  tree = createKubeletTree('hung');
+  const tree = box.tree('hung');
   const HUNG = 8;
   const HUNGREAD = 8;
   const HEALTHY = 8;
   const uid = newPodUid();
   const publish = async (name: string, mode: 'hung' | 'hungread' | 'healthy') => {
-    const fuse = await startFuse(path.join(tree!.root, 'jfs', name));
-    const v = tree!.publish(uid, name);
+    const fuse = await startFuse(path.join(tree.root, 'jfs', name));
+    const v = tree.publish(uid, name);
     bindMount(path.join(fuse.mnt, name), v.mountPath);
     if (mode !== 'healthy') await fuse.setMode(mode);
     return { fuse, path: v.mountPath };
@@ -55,8 +47,7 @@ mountTest('with many hung mounts the daemon serves promptly, holds one call per 
   const healthy: string[] = [];
   for (let i = 0; i < HEALTHY; i++) healthy.push((await publish(`ok-${i}`, 'healthy')).path);
 
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', '200ms', '--timeout', '300ms', '--resync', '1s']);
-  const d = daemon;
+  const d = await box.daemon(['--kubelet-dir', tree.kubeletDir, '--interval', '200ms', '--timeout', '300ms', '--resync', '1s']);
   await d.waitFor(
     (s) => hung.every((h) => byPath(s, h.path)?.state === 'timeout') && healthy.every((p) => byPath(s, p)?.state === 'healthy'),
     10_000,
@@ -65,7 +56,7 @@ mountTest('with many hung mounts the daemon serves promptly, holds one call per 
 
   // Many cycles later: still one blocked call per hung source, and healthy paths keep being probed.
   const before = await d.status();
-  await sleep(2000);
+  await afterCycles(d, 8);
   const s = await d.status();
   t.is(s.probe.stuck.length, HUNG + HUNGREAD);
   t.is(blockedThreads(s.probe.helpers.pids), HUNG + HUNGREAD, 'one blocked helper thread per hung source');

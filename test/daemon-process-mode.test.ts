@@ -2,32 +2,21 @@
 // JuiceFS clients, so its state is what explains a dead mount. Real daemon,
 // real FUSE mount, an HTTP server speaking list/watch on 127.0.0.1.
 
-import test from 'ava';
 import path from 'node:path';
-import { byPath, FAST_FLAGS, startDaemon, type DaemonProcess, type StatusPath } from './fixtures/daemon.js';
-import { mountTest } from './fixtures/guard.js';
-import { appPod, csiNodePod, startFakeApiServer, type FakeApiServer } from './fixtures/kube-api-server.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { cleanupAll, startFuse } from './fixtures/mounts.js';
+import { byPath, FAST_FLAGS, type DaemonProcess, type StatusPath } from './fixtures/daemon.js';
+import { mountTest, sandbox } from './fixtures/harness.js';
+import { appPod, csiNodePod } from './fixtures/kube-api-server.js';
+import { newPodUid } from './fixtures/kubelet-tree.js';
+import { startFuse } from './fixtures/mounts.js';
 
 const NODE = 'test-node';
-const trees: KubeletTree[] = [];
-const apis: FakeApiServer[] = [];
-const daemons: DaemonProcess[] = [];
-test.after.always(async () => {
-  for (const d of daemons) await d.stop('SIGKILL');
-  for (const a of apis) await a.close();
-  cleanupAll();
-  for (const t of trees) t.remove();
-});
+const box = sandbox();
 
 type KubePath = StatusPath & { kube?: { mount_pod: null | { name: string; running: boolean; csi_node?: boolean }; mount_pod_running_but_path_broken?: boolean } };
 
 mountTest('in process mount mode a dead mount is explained by the CSI node pod: marked while it runs, mount_pod_not_running while it does not', async (t) => {
-  const k = createKubeletTree('process-mode');
-  trees.push(k);
-  const a = await startFakeApiServer();
-  apis.push(a);
+  const k = box.tree('process-mode');
+  const a = await box.api();
   const uid = newPodUid();
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const v = k.publish(uid, 'pv-p', { mountFrom: path.join(fuse.mnt, 'pv-p') });
@@ -35,8 +24,7 @@ mountTest('in process mount mode a dead mount is explained by the CSI node pod: 
   a.setClaim('prod', 'data-db-0', 'pv-p');
   const csi = { uid: newPodUid(), name: 'juicefs-csi-node-x7k2p', node: NODE, byProcess: true };
   a.putPod(csiNodePod(csi));
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, ...FAST_FLAGS], { JFS_PROBER_KUBE: 'auto' });
-  daemons.push(d);
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, ...FAST_FLAGS], { JFS_PROBER_KUBE: 'auto' });
   const kp = (s: Awaited<ReturnType<DaemonProcess['status']>>) => byPath(s, v.mountPath) as KubePath | undefined;
 
   await d.waitFor((s) => kp(s)?.state === 'healthy' && kp(s)?.kube?.mount_pod?.csi_node === true, 20_000, 'healthy, its client host known');

@@ -1,17 +1,10 @@
-import test from 'ava';
 import path from 'node:path';
-import { byPath, FAST_FLAGS, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
-import { mountTest } from './fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse, tmpfsMount, type FuseHandle, type FuseMode } from './fixtures/mounts.js';
+import { byPath, FAST_FLAGS } from './fixtures/daemon.js';
+import { counterAtLeast, mountTest, sampleValue, sandbox } from './fixtures/harness.js';
+import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { bindMount, startFuse, tmpfsMount, type FuseHandle, type FuseMode } from './fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
+const box = sandbox();
 
 /** A JuiceFS-like client mounted where a mount pod would mount it, its `<pv>` subdir bound into the pod. */
 async function publishFuse(t: KubeletTree, uid: string, pv: string, mode: FuseMode): Promise<{ fuse: FuseHandle; mountPath: string }> {
@@ -22,7 +15,7 @@ async function publishFuse(t: KubeletTree, uid: string, pv: string, mode: FuseMo
 }
 
 mountTest('every state is reached and reported with its labels through the real HTTP endpoint', async (t) => {
-  tree = createKubeletTree('states');
+  const tree = box.tree('states');
   const uid = newPodUid();
   const healthy = await publishFuse(tree, uid, 'pv-healthy', 'healthy');
   const hung = await publishFuse(tree, uid, 'pv-hung', 'hung');
@@ -45,7 +38,7 @@ mountTest('every state is reached and reported with its labels through the real 
   const sub = tree.subpathDir(uid, 'data', 'app', 0);
   bindMount(path.join(healthy.mountPath), sub);
 
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
+  const daemon = await box.daemon(['--kubelet-dir', tree.kubeletDir, ...FAST_FLAGS]);
   const want: Record<string, string> = {
     [healthy.mountPath]: 'healthy',
     [direct.mountPath]: 'healthy',
@@ -82,13 +75,12 @@ mountTest('every state is reached and reported with its labels through the real 
 });
 
 mountTest('the daemon’s own metrics are exported beside the path series, with the loop named in HELP', async (t) => {
-  const k = createKubeletTree('selfmetrics');
-  t.teardown(() => k.remove());
+  const k = box.tree('selfmetrics');
   const bad = k.publish(newPodUid(), 'pv-bad', { volData: '{"driverName":' });
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
-  t.teardown(() => d.stop('SIGKILL'));
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS]);
   await d.waitFor((s) => s.ready, 5000, 'ready');
-  await new Promise((r) => setTimeout(r, 2500)); // past a resync: the bad file is seen again
+  // Counted on every scan: a second count is a resync that saw the bad file again.
+  await counterAtLeast(d, 'juicefs_path_prober_discovery_errors_total', { kind: 'vol_data' }, 2);
   const text = await d.metrics();
   for (const name of [
     'juicefs_path_prober_paths',
@@ -104,19 +96,18 @@ mountTest('the daemon’s own metrics are exported beside the path series, with 
     t.regex(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
   t.regex(text, /^# HELP juicefs_volume_path_health .*background probe loop/m);
-  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'vol_data' })! >= 1);
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'vol_data' })! >= 2);
   const warned = d.logs.filter((l) => l.msg === 'skipping unreadable or malformed entry' && l.file === `${bad.pvDir}/vol_data.json`);
   t.is(warned.length, 1, 'a malformed file is logged once');
   t.is((await d.get('/healthz')).status, 200, 'and the daemon carries on');
 });
 
 mountTest('an unreadable mount table keeps the daemon up, unready, counted and logged once', async (t) => {
-  const k = createKubeletTree('nomountinfo');
-  t.teardown(() => k.remove());
+  const k = box.tree('nomountinfo');
   k.publish(newPodUid(), 'pv-x');
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--mountinfo', '/nonexistent/mountinfo', ...FAST_FLAGS]);
-  t.teardown(() => d.stop('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 1500));
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--mountinfo', '/nonexistent/mountinfo', ...FAST_FLAGS]);
+  // Three cycles that could not read the table.
+  await counterAtLeast(d, 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' }, 3);
   t.is((await d.get('/healthz')).status, 200);
   t.is((await d.get('/readyz')).status, 503);
   const text = await d.metrics();

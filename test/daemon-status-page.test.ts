@@ -5,9 +5,10 @@
 
 import test from 'ava';
 import fs from 'node:fs';
-import { byPath, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
-import { appPod, startFakeApiServer, type FakeApiServer } from './fixtures/kube-api-server.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { byPath } from './fixtures/daemon.js';
+import { sandbox } from './fixtures/harness.js';
+import { appPod } from './fixtures/kube-api-server.js';
+import { newPodUid } from './fixtures/kubelet-tree.js';
 
 const EVIL = `<script>alert("x")</script>'`;
 const ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;';
@@ -15,20 +16,11 @@ const ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;';
 const EVIL_DIR = `<script>alert("x")'`;
 const ESCAPED_DIR = '&lt;script&gt;alert(&quot;x&quot;)&#39;';
 
-const trees: KubeletTree[] = [];
-const apis: FakeApiServer[] = [];
-const daemons: DaemonProcess[] = [];
-test.after.always(async () => {
-  for (const d of daemons) await d.stop('SIGKILL');
-  for (const a of apis) await a.close();
-  for (const t of trees) t.remove();
-});
+const box = sandbox();
 
 test('/ lists the node’s paths grouped by state, unhealthy first, with pod, PVC, reason and since, all escaped; /status stays JSON', async (t) => {
-  const k = createKubeletTree('status-page');
-  trees.push(k);
-  const a = await startFakeApiServer();
-  apis.push(a);
+  const k = box.tree('status-page');
+  const a = await box.api();
   const uid = newPodUid();
   const pvBad = `pv-${EVIL_DIR}`;
   const broken = k.publish(uid, pvBad);
@@ -39,8 +31,7 @@ test('/ lists the node’s paths grouped by state, unhealthy first, with pod, PV
   a.putPod(appPod({ uid, name: `web-${EVIL}`, namespace: 'shop', node: 'test-node', claims: { data: 'data-web-0' } }));
   a.setClaim('shop', 'data-web-0', pvBad);
 
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, '--interval', '300ms', '--timeout', '400ms', '--publish-grace', '5m'], { JFS_PROBER_KUBE: 'auto' });
-  daemons.push(d);
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, '--interval', '300ms', '--timeout', '400ms', '--publish-grace', '5m'], { JFS_PROBER_KUBE: 'auto' });
   await d.waitFor(
     (s) => {
       const p = byPath(s, broken.mountPath) as (ReturnType<typeof byPath> & { kube?: { pvc: string | null } }) | undefined;

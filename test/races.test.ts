@@ -5,19 +5,12 @@ import { nodeDiscoveryFs, type DiscoveryFs } from '../src/discovery/discovery-fs
 import { createInventory } from '../src/discovery/inventory.js';
 import { createKubeletLayout } from '../src/discovery/kubelet-layout.js';
 import { createLogger } from '../src/log/logger.js';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from './fixtures/daemon.js';
-import { mountTest } from './fixtures/guard.js';
-import { createKubeletTree, newPodUid, volDataJson, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, forceUnmount, startFuse } from './fixtures/mounts.js';
+import { byPath } from './fixtures/daemon.js';
+import { afterCycles, counterAtLeast, mountTest, poll, samples, sampleValue, sandbox } from './fixtures/harness.js';
+import { newPodUid, volDataJson } from './fixtures/kubelet-tree.js';
+import { bindMount, forceUnmount, startFuse } from './fixtures/mounts.js';
 
-const trees: KubeletTree[] = [];
-const daemons: DaemonProcess[] = [];
-test.after.always(async () => {
-  for (const d of daemons) await d.stop('SIGKILL');
-  cleanupAll();
-  for (const t of trees) t.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 
 /** A complete published volume outside the kubelet directory, mounted, to lure a prober that follows links. */
 function lure(root: string, name: string, fuseMnt: string): string {
@@ -29,8 +22,7 @@ function lure(root: string, name: string, fuseMnt: string): string {
 }
 
 mountTest('symlinks in the kubelet tree are never followed out: a symlinked mount is reported, symlinked pods, plugin and volume directories are skipped and logged', async (t) => {
-  const k = createKubeletTree('symlinks');
-  trees.push(k);
+  const k = box.tree('symlinks');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   // `mount` itself a symlink to a healthy JuiceFS mount elsewhere.
   const linked = k.publish(newPodUid(), 'pv-linked-mount', { mountDir: false });
@@ -47,23 +39,22 @@ mountTest('symlinks in the kubelet tree are never followed out: a symlinked moun
   const real = k.publish(pvPod, 'pv-real', { mountFrom: fuse.mnt });
   fs.symlinkSync(path.join(lure(k.root, 'pv', fuse.mnt), 'volumes', 'kubernetes.io~csi', 'pv-lure'), path.join(k.podsDir, pvPod, 'volumes', 'kubernetes.io~csi', 'pv-lure'));
 
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--publish-grace', '1h']);
-  daemons.push(d);
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '1h']);
   const s = await d.waitFor((s) => byPath(s, real.mountPath)?.state === 'healthy' && byPath(s, linked.mountPath)?.state === 'not_mounted', 20_000, 'states');
   t.regex(byPath(s, linked.mountPath)!.detail, /symlink/, 'reported as a symlink, even within the publish grace');
   t.is(s.paths.length, 2, `only the two real paths: ${s.paths.map((p) => p.path).join(', ')}`);
   const text = await d.metrics();
   t.false(text.includes('lure-'), 'nothing reached through a link');
   t.false(text.includes('/outside/'));
-  await sleep(1000);
+  // Counted on every scan: six is each of the three seen twice.
+  await counterAtLeast(d, 'juicefs_path_prober_discovery_errors_total', { kind: 'symlink' }, 6);
   const skipped = d.logs.filter((l) => l.msg === 'skipping unreadable or malformed entry' && l.kind === 'symlink');
   t.is(skipped.length, 3, `each symlinked directory logged once: ${JSON.stringify(skipped)}`);
-  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'symlink' })! >= 3);
+  t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'symlink' })! >= 3, 'counted from the first scan');
 });
 
 test('a pod directory deleted in the middle of a scan neither fails the scan nor hides the other pods', async (t) => {
-  const k = createKubeletTree('midscan');
-  trees.push(k);
+  const k = box.tree('midscan');
   const victim = newPodUid();
   k.publish(victim, 'pv-v');
   const others = Array.from({ length: 20 }, () => k.publish(newPodUid(), 'pv-o').mountPath);
@@ -91,37 +82,26 @@ test('a pod directory deleted in the middle of a scan neither fails the scan nor
 });
 
 mountTest('a volume torn down and re-published at the same path again and again: no 0, and the old volume id never comes back', async (t) => {
-  const k = createKubeletTree('republish-loop');
-  trees.push(k);
+  const k = box.tree('republish-loop');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
   const first = k.publish(uid, 'pv-same', { volumeHandle: 'handle-0', mountFrom: fuse.mnt });
-  const d = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '5s']);
-  daemons.push(d);
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '1s', '--resync', '1s', '--publish-grace', '5s']);
   await d.waitFor((s) => byPath(s, first.mountPath)?.state === 'healthy', 20_000, 'healthy');
-  let polling = true;
-  const seen: { handle: string; value: number }[] = [];
-  const poll = (async () => {
-    while (polling) {
-      for (const line of (await d.metrics()).split('\n')) {
-        if (!line.startsWith('juicefs_volume_path_health{') || !line.includes(first.mountPath)) continue;
-        seen.push({ handle: /volume_id="([^"]*)"/.exec(line)![1]!, value: Number(line.slice(line.lastIndexOf(' ') + 1)) });
-      }
-      await sleep(20);
-    }
-  })();
+  const scrapes = poll(async () =>
+    samples(await d.metrics(), 'juicefs_volume_path_health', { volume_path: first.mountPath }).map((s) => ({ handle: s.labels.volume_id!, value: s.value })),
+  );
   for (let i = 1; i <= 5; i++) {
     // kubelet's teardown, then a new publish of another volume at the same path.
     forceUnmount(first.mountPath);
     fs.rmSync(path.join(k.podsDir, uid, 'volumes', 'kubernetes.io~csi', 'pv-same'), { recursive: true });
-    await sleep(100);
+    await afterCycles(d, 2); // the teardown seen by a whole cycle
     k.publish(uid, 'pv-same', { volumeHandle: `handle-${i}` });
     bindMount(path.join(fuse.mnt), first.mountPath);
     await d.waitFor((s) => byPath(s, first.mountPath)?.volume_id === `handle-${i}` && byPath(s, first.mountPath)?.state === 'healthy', 20_000, `handle-${i}`);
-    await sleep(300);
+    await afterCycles(d, 2);
   }
-  polling = false;
-  await poll;
+  const seen = (await scrapes.stop()).flat();
   t.true(seen.length > 20);
   t.deepEqual(seen.filter((s) => s.value !== 1), [], 'never a 0');
   const order = seen.map((s) => Number(s.handle.split('-')[1]));

@@ -4,15 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CLI } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { mountTest, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { bindMount, startFuse } from '../fixtures/mounts.js';
 
-const trees: KubeletTree[] = [];
-test.after.always(() => {
-  cleanupAll();
-  for (const t of trees) t.remove();
-});
+const box = sandbox();
 
 const DEMO = fileURLToPath(new URL('../../scripts/demo.js', import.meta.url));
 
@@ -61,8 +57,7 @@ async function busyPort(t: ExecutionContext): Promise<number> {
 }
 
 test('serve on a port that is taken exits 1 with one line naming the address and --listen', async (t) => {
-  const k = createKubeletTree('busy-port');
-  trees.push(k);
+  const k = box.tree('busy-port');
   const port = await busyPort(t);
   const r = await cli(['serve', '--kubelet-dir', k.kubeletDir, '--listen', `127.0.0.1:${port}`], { JFS_PROBER_KUBE: 'off' });
   t.is(r.code, 1);
@@ -94,16 +89,14 @@ test('--help and --version exit 0', async (t) => {
 });
 
 test('check with no published paths says so and exits 0', async (t) => {
-  const k = createKubeletTree('check-empty');
-  trees.push(k);
+  const k = box.tree('check-empty');
   const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
   t.is(r.code, 0);
   t.regex(r.stdout, /no published volume paths/);
 });
 
 test('check exits 1 naming the pods directory when it cannot be listed, instead of reporting no paths', async (t) => {
-  const k = createKubeletTree('check-nopods');
-  trees.push(k);
+  const k = box.tree('check-nopods');
   const missing = path.join(k.root, 'no-such-kubelet');
   const r = await cli(['check', '--kubelet-dir', missing]);
   t.is(r.code, 1);
@@ -116,8 +109,7 @@ test('check exits 1 naming the pods directory when it cannot be listed, instead 
 });
 
 test('check exits 1 with only the error when the mount table cannot be read, no daemon talk of keeping states', async (t) => {
-  const k = createKubeletTree('check-nomountinfo');
-  trees.push(k);
+  const k = box.tree('check-nomountinfo');
   const missing = path.join(k.root, 'no-mountinfo');
   const r = await cli(['check', '--kubelet-dir', k.kubeletDir, '--mountinfo', missing]);
   t.is(r.code, 1);
@@ -126,8 +118,7 @@ test('check exits 1 with only the error when the mount table cannot be read, no 
 });
 
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {
-  const k = createKubeletTree('check-ok');
-  trees.push(k);
+  const k = box.tree('check-ok');
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const uid = newPodUid();
   const v = k.publish(uid, 'pv-ok', { mountFrom: path.join(fuse.mnt, 'pv-ok') });
@@ -140,8 +131,7 @@ mountTest('check prints a table and exits 0 when every path is healthy', async (
 });
 
 mountTest('check exits 1 when a path is broken, and returns promptly even when one hangs', async (t) => {
-  const k = createKubeletTree('check-bad');
-  trees.push(k);
+  const k = box.tree('check-bad');
   const uid = newPodUid();
   const dead = await startFuse(path.join(k.root, 'jfs-dead'));
   const hung = await startFuse(path.join(k.root, 'jfs-hung'));

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { CLI, type Status } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
+import { eventually, mountTest } from '../fixtures/harness.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
 import { bindMount, cleanupAll, forceUnmount, startFuse } from '../fixtures/mounts.js';
 
@@ -118,14 +118,17 @@ async function startContained(kubeletDir: string): Promise<Spawned> {
 }
 
 async function waitForStatus(d: Spawned, pred: (s: Status) => boolean, what: string, ms = 30_000): Promise<Status> {
-  const deadline = Date.now() + ms;
   let last: Status | undefined;
-  while (Date.now() < deadline) {
-    last = await d.status();
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last?.paths)}`);
+  return eventually(
+    what,
+    async () => {
+      last = await d.status();
+      return pred(last) ? last : undefined;
+    },
+    { timeoutMs: ms, intervalMs: 100 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(last?.paths)}`);
+  });
 }
 
 mountTest('in the container’s view (read-only root and kubelet dir, HostToContainer, uid 0, no capabilities) mounts made after start show up and are probed', async (t) => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mountTest } from '../fixtures/guard.js';
+import { mountTest } from '../fixtures/harness.js';
 import { createKubeletTree, newPodUid } from '../fixtures/kubelet-tree.js';
 import { cleanupAll, startFuse } from '../fixtures/mounts.js';
 import { ROOT } from './repo.js';

@@ -8,47 +8,16 @@ import type { Inventory } from '../../src/discovery/inventory.js';
 import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
 import type { PodWatcherOptions } from '../../src/discovery/watcher.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { Timers } from '../../src/shared/timers.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const layout = createKubeletLayout('/k');
 const enoent = Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
 
 /** Timers that fire only when the test moves time on. */
 function manualTimers() {
-  let now = 0;
-  let seq = 0;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  const timers: Timers = {
-    setTimeout(fn, ms) {
-      const id = ++seq;
-      pending.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout(h) {
-      pending.delete(h as number);
-    },
-  };
-  return {
-    timers,
-    pending: () => pending.size,
-    async advance(ms: number) {
-      const until = now + ms;
-      for (;;) {
-        const due = [...pending].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        pending.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-        await settle();
-      }
-      now = until;
-    },
-  };
+  const m = manualTime();
+  return { timers: m.timers, pending: m.armed, advance: m.settle };
 }
-const settle = async () => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-};
-
 function setup(over: Partial<PodDiscoveryOptions> = {}) {
   const clock = manualTimers();
   const lines: { level: string; msg: string }[] = [];

@@ -6,16 +6,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
 import { isWatchable } from '../../src/discovery/watcher.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { bindMount, startFuse } from '../fixtures/mounts.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/watch-child.js', import.meta.url));
-let tree: KubeletTree | undefined;
-test.after.always(() => {
-  cleanupAll();
-  tree?.remove();
-});
+const box = sandbox();
 
 test('only the pod → volumes → kubernetes.io~csi → <pv> chain is watchable', (t) => {
   const l = createKubeletLayout('/k');
@@ -36,7 +32,7 @@ test('only the pod → volumes → kubernetes.io~csi → <pv> chain is watchable
 });
 
 mountTest('the watcher gets ready and sees pods come and go with hung mounts everywhere in the tree', async (t) => {
-  tree = createKubeletTree('watch');
+  const tree = box.tree('watch');
   const uid = newPodUid();
   // Hung clients that never read a request: anything that stats these blocks.
   const hungCsi = await startFuse(path.join(tree.root, 'jfs-a'), { mode: 'hung' });
@@ -68,7 +64,7 @@ mountTest('the watcher gets ready and sees pods come and go with hung mounts eve
   await waitLine(new RegExp(`^change ${uid2}$`), 3000);
   fs.rmSync(path.join(tree.podsDir, uid2), { recursive: true });
   const before = lines.filter((l) => l === `change ${uid2}`).length;
-  await new Promise((r) => setTimeout(r, 500));
-  t.true(lines.filter((l) => l === `change ${uid2}`).length > before, 'the removal is seen too');
+  await eventually('the removal seen too', () => lines.filter((l) => l === `change ${uid2}`).length > before, { timeoutMs: 3000 });
+  t.pass('the removal is seen too');
   child.stdin.end();
 });

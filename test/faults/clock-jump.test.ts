@@ -1,21 +1,16 @@
-import test from 'ava';
 import path from 'node:path';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { cleanupAll, startFuse, unmount } from '../fixtures/mounts.js';
+import type { ExecutionContext } from 'ava';
+import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { startFuse, unmount } from '../fixtures/mounts.js';
 import { core, shiftableClock } from './core.js';
 
-const trees: KubeletTree[] = [];
-test.after.always(() => {
-  cleanupAll();
-  for (const t of trees) t.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 const HOUR = 3_600_000;
 
-mountTest('after the wall clock jumps back an hour, new verdicts still apply', async (t) => {
-  const k = createKubeletTree('clock-back');
-  trees.push(k);
+/** A healthy mounted volume, and the daemon's core on a clock the test can move, one cycle run. */
+async function mountedVolume(t: ExecutionContext, name: string) {
+  const k = box.tree(name);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const v = k.publish(newPodUid(), 'pv-c', { mountFrom: path.join(fuse.mnt, 'pv-c') });
   const clock = shiftableClock();
@@ -24,47 +19,37 @@ mountTest('after the wall clock jumps back an hour, new verdicts still apply', a
   await c.inventory.resync();
   await c.runCycle();
   t.is(c.tracker.get(v.mountPath)?.state, 'healthy');
+  return { fuse, v, clock, c, state: () => c.tracker.get(v.mountPath)?.state };
+}
 
+mountTest('after the wall clock jumps back an hour, new verdicts still apply', async (t) => {
+  const { fuse, clock, c, state } = await mountedVolume(t, 'clock-back');
   clock.jump(-HOUR);
   await fuse.setMode('eio');
   await c.runCycle();
-  t.is(c.tracker.get(v.mountPath)?.state, 'io_error', 'a broken mount is reported after the jump');
+  t.is(state(), 'io_error', 'a broken mount is reported after the jump');
   await fuse.setMode('healthy');
   await c.runCycle();
-  t.is(c.tracker.get(v.mountPath)?.state, 'healthy');
+  t.is(state(), 'healthy');
 
   clock.jump(2 * HOUR);
   await fuse.setMode('estale');
   await c.runCycle();
-  t.is(c.tracker.get(v.mountPath)?.state, 'stale', 'and after a jump forward');
+  t.is(state(), 'stale', 'and after a jump forward');
 });
 
 mountTest('an unmount seen just before the clock jumps back is confirmed after the usual hold, not an hour later', async (t) => {
-  const k = createKubeletTree('clock-unmount');
-  trees.push(k);
-  const fuse = await startFuse(path.join(k.root, 'jfs'));
-  const v = k.publish(newPodUid(), 'pv-u', { mountFrom: path.join(fuse.mnt, 'pv-u') });
-  const clock = shiftableClock();
-  const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '0s'], clock);
-  t.teardown(() => c.close());
-  await c.inventory.resync();
-  await c.runCycle();
-  t.is(c.tracker.get(v.mountPath)?.state, 'healthy');
+  const { v, clock, c, state } = await mountedVolume(t, 'clock-unmount');
   unmount(v.mountPath);
   await c.runCycle();
-  t.is(c.tracker.get(v.mountPath)?.state, 'healthy', 'held while kubelet may be tearing down');
+  t.is(state(), 'healthy', 'held while kubelet may be tearing down');
   clock.jump(-HOUR);
-  const deadline = Date.now() + 15_000;
-  while (c.tracker.get(v.mountPath)?.state !== 'not_mounted' && Date.now() < deadline) {
-    await sleep(500);
-    await c.runCycle();
-  }
-  t.is(c.tracker.get(v.mountPath)?.state, 'not_mounted');
+  // The hold is on the monotonic clock (2 s): cycles run until it is over, well before an hour.
+  await eventually('not_mounted after the hold', async () => (await c.runCycle(), state() === 'not_mounted'), { timeoutMs: 15_000, intervalMs: 300 });
 });
 
 mountTest('a path never mounted leaves pending once the grace has passed on the monotonic clock, whatever the wall clock says', async (t) => {
-  const k = createKubeletTree('clock-grace');
-  trees.push(k);
+  const k = box.tree('clock-grace');
   const v = k.publish(newPodUid(), 'pv-g');
   const clock = shiftableClock();
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '1s'], clock);
@@ -73,10 +58,5 @@ mountTest('a path never mounted leaves pending once the grace has passed on the 
   clock.jump(-HOUR); // the directory's mtime now lies an hour in the future
   await c.runCycle();
   t.is(c.tracker.get(v.mountPath)?.state, 'pending');
-  const deadline = Date.now() + 15_000;
-  while (c.tracker.get(v.mountPath)?.state === 'pending' && Date.now() < deadline) {
-    await sleep(300);
-    await c.runCycle();
-  }
-  t.is(c.tracker.get(v.mountPath)?.state, 'not_mounted');
+  await eventually('not_mounted after the grace', async () => (await c.runCycle(), c.tracker.get(v.mountPath)?.state === 'not_mounted'), { timeoutMs: 15_000, intervalMs: 300 });
 });

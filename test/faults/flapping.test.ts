@@ -1,22 +1,13 @@
-import test from 'ava';
 import path from 'node:path';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, forceUnmount, startFuse, type FuseHandle } from '../fixtures/mounts.js';
+import { byPath } from '../fixtures/daemon.js';
+import { mountTest, poll, sampleValue, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { bindMount, forceUnmount, startFuse, type FuseHandle } from '../fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 
 mountTest('a mount flapping healthy → hung → dead → remounted, again and again, is reported in step and leaves nothing stuck', async (t) => {
-  tree = createKubeletTree('flap');
-  const k = tree;
+  const k = box.tree('flap');
   const v = k.publish(newPodUid(), 'pv-flap');
   const other = k.publish(newPodUid(), 'pv-steady');
   const steady = await startFuse(path.join(k.root, 'jfs-steady'));
@@ -28,19 +19,13 @@ mountTest('a mount flapping healthy → hung → dead → remounted, again and a
     return fuse;
   };
   let fuse = await mountClient();
-  daemon = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
-  const d = daemon;
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
   const state = (want: string, what: string) => d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 20_000, what);
   await state('healthy', 'healthy');
+  // The neighbour's own first verdict may come a cycle later: it is watched from there on.
+  await d.waitFor((s) => byPath(s, other.mountPath)?.state === 'healthy', 20_000, 'the steady neighbour healthy');
 
-  let polling = true;
-  const steadyValues = new Set<number | undefined>();
-  const poll = (async () => {
-    while (polling) {
-      steadyValues.add(sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: other.mountPath }));
-      await sleep(50);
-    }
-  })();
+  const neighbour = poll(async () => sampleValue(await d.metrics(), 'juicefs_volume_path_health', { volume_path: other.mountPath }), 50);
 
   const ROUNDS = 3;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -51,8 +36,7 @@ mountTest('a mount flapping healthy → hung → dead → remounted, again and a
     fuse = await mountClient();
     await state('healthy', `healthy again in round ${round}`);
   }
-  polling = false;
-  await poll;
+  const steadyValues = new Set(await neighbour.stop());
 
   const changes = d.logs.filter((l) => l.msg === 'volume path state' && l.path === v.mountPath).map((l) => l.state);
   t.deepEqual(changes, ['healthy', ...Array.from({ length: ROUNDS }, () => ['timeout', 'disconnected', 'healthy']).flat()], 'each step once, nothing in between');

@@ -1,21 +1,13 @@
-import test from 'ava';
 import path from 'node:path';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { byPath } from '../fixtures/daemon.js';
+import { mountTest, poll, sampleValue, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { startFuse } from '../fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 
 mountTest('a probe helper killed again and again is replaced each time; no healthy path ever reads 0, no broken one 1', async (t) => {
-  tree = createKubeletTree('helper-kill');
+  const tree = box.tree('helper-kill');
   const uid = newPodUid();
   const fuse = await startFuse(path.join(tree.root, 'jfs'));
   const healthy: string[] = [];
@@ -30,24 +22,18 @@ mountTest('a probe helper killed again and again is replaced each time; no healt
   const eio = tree.publish(uid, 'pv-eio', { mountFrom: path.join(eioFuse.mnt, 'pv-eio') });
   await eioFuse.setMode('eio');
 
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
-  const d = daemon;
+  const d = await box.daemon(['--kubelet-dir', tree.kubeletDir, '--interval', '200ms', '--timeout', '500ms', '--resync', '5s', '--publish-grace', '0s']);
   const settled = (s: Awaited<ReturnType<typeof d.status>>) =>
     healthy.every((p) => byPath(s, p)?.state === 'healthy') && byPath(s, hung.mountPath)?.state === 'timeout' && byPath(s, eio.mountPath)?.state === 'io_error';
   await d.waitFor(settled, 20_000, 'settled states');
 
-  let polling = true;
-  const wrong: string[] = [];
-  let scrapes = 0;
-  const poll = (async () => {
-    while (polling) {
-      const text = await d.metrics();
-      scrapes++;
-      for (const p of healthy) if (sampleValue(text, 'juicefs_volume_path_health', { volume_path: p }) !== 1) wrong.push(`${p} not 1`);
-      for (const p of [hung.mountPath, eio.mountPath]) if (sampleValue(text, 'juicefs_volume_path_health', { volume_path: p }) !== 0) wrong.push(`${p} not 0`);
-      await sleep(25);
-    }
-  })();
+  const scraping = poll(async () => {
+    const text = await d.metrics();
+    const wrong: string[] = [];
+    for (const p of healthy) if (sampleValue(text, 'juicefs_volume_path_health', { volume_path: p }) !== 1) wrong.push(`${p} not 1`);
+    for (const p of [hung.mountPath, eio.mountPath]) if (sampleValue(text, 'juicefs_volume_path_health', { volume_path: p }) !== 0) wrong.push(`${p} not 0`);
+    return wrong;
+  }, 25);
 
   const KILLS = 5;
   for (let i = 0; i < KILLS; i++) {
@@ -60,13 +46,14 @@ mountTest('a probe helper killed again and again is replaced each time; no healt
     await d.waitFor((s) => healthy.every((p) => Date.parse(byPath(s, p)!.last_probe!) > t0), 20_000, 'fresh probes');
   }
   await d.waitFor(settled, 20_000, 'settled states after the kills');
-  polling = false;
-  await poll;
+  const results = await scraping.stop();
+  const scrapes = results.length;
+  const wrong = results.flat();
   t.log(`${scrapes} scrapes while the helper was killed ${KILLS} times`);
   t.true(scrapes > 10);
   t.deepEqual(wrong.slice(0, 5), [], 'no false 0 and no false 1');
   const text = await d.metrics();
-  t.true(Number(/^juicefs_path_prober_helper_unexpected_exits_total\{[^}]*\} (\d+)/m.exec(text)?.[1]) >= KILLS);
+  t.true(sampleValue(text, 'juicefs_path_prober_helper_unexpected_exits_total')! >= KILLS);
   // A helper killed with a thread blocked on the hung mount stays a zombie and never exits: it is told by its silence.
   const replaced = d.logs.filter((l) => l.msg === 'probe helper exited unexpectedly' || l.msg === 'probe helper stopped answering; replacing it');
   t.is(replaced.length, KILLS, 'each helper lost is logged once');

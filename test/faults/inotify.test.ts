@@ -1,18 +1,11 @@
-import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { byPath } from '../fixtures/daemon.js';
+import { logLine, mountTest, sampleValue, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { startFuse } from '../fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
+const box = sandbox();
 
 // The daemon runs in its own user namespace with a tiny inotify watch limit:
 // the limit is per user namespace (checked up the chain), so lowering it there
@@ -22,7 +15,7 @@ const WRAP = ['unshare', '--user', '--map-root-user', '--', 'sh', '-c', `echo ${
 
 mountTest('when inotify watches run out the daemon says so once, in a metric and a log line, and finds pods by the periodic scan', async (t) => {
   const globalBefore = fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8');
-  tree = createKubeletTree('inotify');
+  const tree = box.tree('inotify');
   const fuse = await startFuse(path.join(tree.root, 'jfs'));
   // pods/ + 3 directories per pod: far more than LIMIT watches.
   const first: string[] = [];
@@ -30,13 +23,9 @@ mountTest('when inotify watches run out the daemon says so once, in a metric and
     const v = tree.publish(newPodUid(), `pv-${i}`, { mountFrom: path.join(fuse.mnt, `pv-${i}`) });
     first.push(v.mountPath);
   }
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '2s', '--publish-grace', '0s'], {}, { wrap: WRAP });
-  const d = daemon;
+  const d = await box.daemon(['--kubelet-dir', tree.kubeletDir, '--interval', '300ms', '--timeout', '1s', '--resync', '2s', '--publish-grace', '0s'], {}, { wrap: WRAP });
   await d.waitFor((s) => first.every((p) => byPath(s, p)?.state === 'healthy'), 20_000, 'the first pods');
-  const deadline = Date.now() + 20_000;
-  while (!d.logs.some((l) => String(l.msg).startsWith('inotify watches used up')) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await logLine(d, (l) => String(l.msg).startsWith('inotify watches used up'), 'inotify watches used up');
   const text = await d.metrics();
   t.regex(text, /^juicefs_path_prober_watch_active\{[^}]*\} 0$/m, 'the metric says the watch is off');
   t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'watch' })! >= 1);

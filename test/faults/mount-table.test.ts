@@ -1,22 +1,14 @@
-import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { byPath, sampleValue, startDaemon, type DaemonProcess } from '../fixtures/daemon.js';
-import { mountTest } from '../fixtures/guard.js';
-import { createKubeletTree, newPodUid, type KubeletTree } from '../fixtures/kubelet-tree.js';
-import { cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { byPath } from '../fixtures/daemon.js';
+import { counterAtLeast, mountTest, poll, sampleValue, sandbox } from '../fixtures/harness.js';
+import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { startFuse } from '../fixtures/mounts.js';
 
-let tree: KubeletTree | undefined;
-let daemon: DaemonProcess | undefined;
-test.after.always(async () => {
-  await daemon?.stop('SIGKILL');
-  cleanupAll();
-  tree?.remove();
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const box = sandbox();
 
 mountTest('a mount table that turns unreadable or garbage mid-run keeps the last states, is counted and logged once, and is used again when it recovers', async (t) => {
-  tree = createKubeletTree('mi-flap');
+  const tree = box.tree('mi-flap');
   const uid = newPodUid();
   const okFuse = await startFuse(path.join(tree.root, 'jfs-ok'));
   const ok = tree.publish(uid, 'pv-ok', { mountFrom: path.join(okFuse.mnt, 'pv-ok') });
@@ -25,8 +17,7 @@ mountTest('a mount table that turns unreadable or garbage mid-run keeps the last
   await badFuse.setMode('eio');
   const link = path.join(tree.root, 'mountinfo');
   fs.symlinkSync('/proc/self/mountinfo', link);
-  daemon = await startDaemon(['--kubelet-dir', tree.kubeletDir, '--mountinfo', link, '--interval', '200ms', '--timeout', '1s', '--publish-grace', '0s']);
-  const d = daemon;
+  const d = await box.daemon(['--kubelet-dir', tree.kubeletDir, '--mountinfo', link, '--interval', '200ms', '--timeout', '1s', '--publish-grace', '0s']);
   await d.waitFor((s) => byPath(s, ok.mountPath)?.state === 'healthy' && byPath(s, bad.mountPath)?.state === 'io_error', 20_000, 'states');
 
   const garbage = path.join(tree.root, 'garbage');
@@ -36,17 +27,17 @@ mountTest('a mount table that turns unreadable or garbage mid-run keeps the last
     fs.symlinkSync(target, link);
   };
   const values = () => d.metrics().then((text) => [ok.mountPath, bad.mountPath].map((p) => sampleValue(text, 'juicefs_volume_path_health', { volume_path: p })));
-  const errors = async () => sampleValue(await d.metrics(), 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' })!;
+  const errors = async () => sampleValue(await d.metrics(), 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' }) ?? 0;
 
   for (const target of ['/nonexistent/mountinfo', garbage, tree.root /* a directory */]) {
     const e0 = await errors();
     replace(target);
-    const until = Date.now() + 1500;
-    while (Date.now() < until) {
-      t.deepEqual(await values(), [1, 0], `last states kept while the table is ${target}`);
-      await sleep(100);
-    }
-    t.true((await errors()) > e0, `counted for ${target}`);
+    // Scrapes while five cycles in a row cannot use the table (each one counted).
+    const scrapes = poll(values, 50);
+    await counterAtLeast(d, 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' }, e0 + 5);
+    const seen = await scrapes.stop();
+    t.true(seen.length > 0);
+    t.deepEqual(seen.filter((v) => v[0] !== 1 || v[1] !== 0), [], `last states kept while the table is ${target}`);
     replace('/proc/self/mountinfo');
     // Recovered: a change is seen again.
     await badFuse.setMode('healthy');

@@ -6,16 +6,8 @@ import { createEventRecorder, type EventResult } from '../../src/kube/event-reco
 import { podEventSink } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
+import { eventually as until } from '../fixtures/harness.js';
 import { startFakeApiServer } from '../fixtures/kube-api-server.js';
-
-async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function setup(opts: { burst?: number; perSecond?: number; requestTimeoutMs?: number; waitForPodMs?: number } = {}) {
   const api = await startFakeApiServer();
@@ -25,10 +17,14 @@ async function setup(opts: { burst?: number; perSecond?: number; requestTimeoutM
   const results: string[] = [];
   const logs: string[] = [];
   const known = new Set<string>(['u1']);
+  const asked: string[] = [];
   const recorder = createEventRecorder({
     sink: podEventSink(client, 'n1'),
     logger: createLogger({ write: (l) => logs.push(l), now: () => clock }),
-    resolve: (uid) => (known.has(uid) ? { namespace: 'default', name: `pod-${uid}`, uid } : undefined),
+    resolve: (uid) => {
+      asked.push(uid);
+      return known.has(uid) ? { namespace: 'default', name: `pod-${uid}`, uid } : undefined;
+    },
     onResult: (type, r: EventResult) => results.push(`${type}/${r}`),
     now: () => clock,
     delay: async (ms) => {
@@ -37,7 +33,7 @@ async function setup(opts: { burst?: number; perSecond?: number; requestTimeoutM
     },
     ...opts,
   });
-  return { api, recorder, waits, results, logs, known, advance: (ms: number) => (clock += ms) };
+  return { api, recorder, waits, results, logs, known, asked, advance: (ms: number) => (clock += ms) };
 }
 
 test('a burst goes out at once, the rest at the refill rate', async (t) => {
@@ -66,12 +62,14 @@ test('a request that hangs is given up after the time limit, counted as failed a
 });
 
 test('an event waits for its pod to be known, and is dropped if it never is', async (t) => {
-  const { api, recorder, results, known, advance } = await setup({ waitForPodMs: 60_000 });
+  const { api, recorder, results, known, asked, advance } = await setup({ waitForPodMs: 60_000 });
   t.teardown(() => api.close());
   recorder.record({ podUid: 'u2', subject: '/x', type: 'Warning', reason: 'VolumePathUnhealthy', message: 'x' });
   recorder.record({ podUid: 'u3', subject: '/y', type: 'Warning', reason: 'VolumePathUnhealthy', message: 'y' });
-  await new Promise((r) => setTimeout(r, 200));
+  // Both pods were looked up and neither was known: nothing is sent, both wait.
+  await until('both pods looked up', () => asked.includes('u2') && asked.includes('u3'));
   t.deepEqual(results, []);
+  t.is(api.events.length, 0);
   t.is(recorder.stats().queued, 2);
   known.add('u2');
   recorder.poke();

@@ -4,18 +4,11 @@ import test from 'ava';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
+import { eventually as until } from '../fixtures/harness.js';
 import { appPod, csiNodePod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
 import type { VolumePath } from '../../src/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (fn()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 const quiet = createLogger({ write: () => {} });
 const volume = (podUid: string, pv: string, extra: Partial<VolumePath> = {}): VolumePath => ({
   path: `/k/pods/${podUid}/volumes/kubernetes.io~csi/${pv}/mount`,
@@ -55,8 +48,10 @@ test('an unreachable API server is retried with growing, capped backoff, which s
     t.true(ms >= cap / 2 && ms <= cap, `retry ${i + 1}: ${ms} ms, want ${cap / 2}–${cap}`);
   });
   await api.up();
-  await until('current again', () => !kube.isStale());
-  await sleep(1500); // the watch holds a while
+  await until('current again', () => !kube.isStale() && api.openWatches() === 1);
+  // A watch that ends after holding over a second (the resource watch's own measure) resets the backoff.
+  const openedAt = Date.now();
+  await until('the watch to have held over a second', () => Date.now() - openedAt > 1100 && api.openWatches() === 1);
   const after = delays.length;
   await api.down();
   await until('a retry after the outage', () => delays.length > after);

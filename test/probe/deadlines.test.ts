@@ -1,29 +1,10 @@
 import test from 'ava';
 import { createDeadlines } from '../../src/probe/deadlines.js';
-import type { Timers } from '../../src/shared/timers.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
-/** A manual clock: timers fire only when time is advanced past them. */
 function manual() {
-  let now = 0;
-  let seq = 0;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  const timers: Timers = {
-    setTimeout(fn, ms) {
-      pending.set(++seq, { at: now + ms, fn });
-      return seq;
-    },
-    clearTimeout: (h) => void pending.delete(h as number),
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (;;) {
-      const due = [...pending].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) return;
-      pending.delete(due[0]);
-      due[1].fn();
-    }
-  };
-  return { timers, advance, monotonic: () => now, armed: () => pending.size };
+  const m = manualTime();
+  return { timers: m.timers, advance: m.advance, monotonic: m.now, armed: m.armed };
 }
 
 test('deadlines expire in the order they were set, each after the timeout, with one timer armed', (t) => {

@@ -1,28 +1,19 @@
-import test from 'ava';
 import path from 'node:path';
-import os from 'node:os';
-import fs from 'node:fs';
-import { createHelperPool, type HelperPool } from '../../src/probe/helper-pool.js';
+import { createHelperPool } from '../../src/probe/helper-pool.js';
 import { createProbeRunner } from '../../src/probe/probe-runner.js';
 import { createLogger } from '../../src/log/logger.js';
-import { mountTest } from '../fixtures/guard.js';
-import { cleanupAll, startFuse } from '../fixtures/mounts.js';
+import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
+import { startFuse } from '../fixtures/mounts.js';
 
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'jfs-prober-runner-'));
-const pools: HelperPool[] = [];
-test.after.always(() => {
-  for (const p of pools) p.close();
-  cleanupAll();
-  fs.rmSync(base, { recursive: true, force: true });
-});
+const box = sandbox();
+const base = box.tree('runner').root;
 
 const logger = createLogger({ write: () => {} });
 function pool(threads = 16, reserve = 4) {
   const p = createHelperPool({ logger, threads, reserve });
-  pools.push(p);
+  box.defer(() => p.close());
   return p;
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 mountTest('a healthy mount answers with its device and root inode', async (t) => {
   const fuse = await startFuse(path.join(base, 'healthy'));
@@ -45,13 +36,14 @@ mountTest('errors come back with their errno name, ESTALE included', async (t) =
 
 mountTest('one call per source: concurrent callers share it, and after a timeout no new syscall is issued', async (t) => {
   const fuse = await startFuse(path.join(base, 'hungread'), { mode: 'hungread' });
-  const runner = createProbeRunner({ pool: pool(), timeoutMs: 300 });
+  const p = pool();
+  const runner = createProbeRunner({ pool: p, timeoutMs: 300 });
   const [a, b] = await Promise.all([runner.probe('src', fuse.mnt), runner.probe('src', fuse.mnt)]);
   t.is(a.kind, 'timeout');
   t.is(b, a, 'the second caller joined the first call');
   for (let i = 0; i < 5; i++) t.is((await runner.probe('src', fuse.mnt)).kind, 'stuck');
-  await sleep(100);
-  t.is((await fuse.stats()).held, 1, 'exactly one request reached the hung client');
+  t.is(p.stats().inFlight, 1, 'one request sent to the helpers');
+  t.is(await eventually('the request at the client', async () => (await fuse.stats()).held || undefined), 1, 'exactly one request reached the hung client');
   t.is(runner.stuck().length, 1);
   t.is(runner.inFlight(), 1);
 });
@@ -86,7 +78,7 @@ mountTest('a helper with too many stuck calls is retired, new probes go to a fre
   });
   await Promise.all(hung.map((f) => f.kill()));
   await released;
-  for (let i = 0; i < 50 && p.stats().helpers > 1; i++) await sleep(20);
+  await eventually('the retired helper gone', () => p.stats().helpers === 1, { timeoutMs: 5000 });
   t.like(p.stats(), { helpers: 1, retired: 0, stuck: 0 });
 });
 
@@ -96,7 +88,7 @@ mountTest('a killed helper gives no verdict, is replaced, and probing goes on', 
   const fuse = await startFuse(path.join(base, 'killed'), { mode: 'hung' });
   const pending = runner.probe('src', fuse.mnt);
   // Kill only once the request is with a helper: before that there is nothing to lose.
-  for (let i = 0; i < 500 && p.stats().inFlight === 0; i++) await sleep(20);
+  await eventually('the request with a helper', () => p.stats().inFlight > 0, { timeoutMs: 10_000 });
   t.is(p.stats().inFlight, 1);
   for (const pid of p.stats().pids) process.kill(pid, 'SIGKILL');
   t.is((await pending).kind, 'lost');
