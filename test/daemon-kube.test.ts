@@ -114,8 +114,8 @@ mountTest('a dead mount whose mount pod is not Running is mount_pod_not_running;
   await run.fuse.kill();
   await down.fuse.kill();
   // A probe in flight when a client dies ends with ECONNABORTED (the kernel aborts every request the
-  // connection holds, read or queued); only probes sent after the death get ENOTCONN. So the first
-  // verdict after the kill depends on timing; the verdicts of the probes that follow do not: wait for those.
+  // connection holds, read or queued); only probes sent after the death get ENOTCONN. Both read as
+  // disconnected; wait for the verdicts of probes sent after the deaths, whose errno is certain.
   const s = await d.waitFor(
     (s) =>
       byPath(s, run.mountPath)?.state === 'disconnected' &&
@@ -138,8 +138,8 @@ mountTest('a dead mount whose mount pod is not Running is mount_pod_not_running;
   t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: down.mountPath }), 0);
   t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: run.mountPath, state: 'disconnected' }), 1);
 
-  // The Warning of each path's transition to its final state (one probed in flight at the death may first
-  // have passed through `error`, ECONNABORTED: see the note above).
+  // The Warning of each path's transition to its final state: ECONNABORTED or ENOTCONN, the same state,
+  // so never a detour through `error` and never a second Warning.
   const warningFor = (pv: string, state: string) =>
     eventsFor(a, uid).find((e) => e.body.reason === 'VolumePathUnhealthy' && String(e.body.message).startsWith(`volume ${pv} at `) && String(e.body.message).includes(`: ${state} (`));
   const warnings = await until('both warnings', async () => {
@@ -150,6 +150,12 @@ mountTest('a dead mount whose mount pod is not Running is mount_pod_not_running;
   t.regex(wRun, /: disconnected \((ENOTCONN: Transport endpoint is not connected|ECONNABORTED: Software caused connection abort); /);
   t.true(wRun.endsWith(`; mount pod kube-system/${mpRun.name} is Running, but the mount point is abnormal)`), wRun);
   t.regex(wDown, /: mount_pod_not_running \(mount pod kube-system\/juicefs-test-node-pv-down-bbbbbb is not running/);
+  const runWarnings = eventsFor(a, uid).filter((e) => e.body.reason === 'VolumePathUnhealthy' && String(e.body.message).startsWith('volume pv-run at '));
+  t.deepEqual(
+    runWarnings.map((e) => /: (\w+) \(/.exec(String(e.body.message))?.[1]),
+    ['disconnected'],
+    'one Warning, for disconnected',
+  );
   t.log(`Warning: ${JSON.stringify(warnings[0]!.body)}`);
 });
 

@@ -16,6 +16,9 @@ export interface Inconclusive {
 
 const ERRNO_STATES: Record<string, PathState> = {
   ENOTCONN: 'disconnected',
+  // The kernel ends every request a FUSE connection held, read or queued, with ECONNABORTED when
+  // the client dies; only requests sent afterwards get ENOTCONN. Both mean the client is gone.
+  ECONNABORTED: 'disconnected',
   EIO: 'io_error',
   ESTALE: 'stale',
   EACCES: 'permission_denied',

@@ -161,7 +161,7 @@ test('a probe error becomes its errno’s state; a timeout and a stuck call are 
 // The kernel ends a request the FUSE client held when it died with ECONNABORTED; every later
 // one gets ENOTCONN. Both mean the client is gone, so both should read as `disconnected`; today
 // the first probe after a death reads `error` (a transition and a Warning of its own).
-test.failing('a probe aborted by the client’s death (ECONNABORTED) reads as disconnected, like ENOTCONN', async (t) => {
+test('a probe aborted by the client’s death (ECONNABORTED) reads as disconnected, like ENOTCONN', async (t) => {
   const w = world();
   const v = volume('u1', 'pv-a');
   w.mounted(v);
@@ -243,6 +243,22 @@ test('a path never mounted is pending through the publish grace, then not_mounte
   await w.runCycle();
   t.is(w.state(a), 'not_mounted');
   t.is(w.state(b), 'not_found');
+});
+
+test('a pending path asks for a look again soon, later as it waits longer, never past 5 s; a path past its grace asks nothing', async (t) => {
+  const w = world({ publishGraceMs: 60_000 });
+  const v = volume('u1', 'pv-a');
+  w.published(v);
+  w.inspections.set(v.path, { kind: 'unmounted', publishedAt: 1_000_000 });
+  t.is((await w.runCycle()).recheckInMs, 250, 'just published: a quarter second');
+  w.pass(2000);
+  t.is((await w.runCycle()).recheckInMs, 1000, 'half its age');
+  w.pass(30_000);
+  t.is((await w.runCycle()).recheckInMs, 5000, 'at most 5 s');
+  w.pass(30_000);
+  const r = await w.runCycle();
+  t.is(w.state(v), 'not_mounted');
+  t.is(r.recheckInMs, undefined);
 });
 
 test('the publish grace also ends on the time the cycle itself has watched the path, whatever its mtime says', async (t) => {
