@@ -145,5 +145,8 @@ mountTest('check exits 1 when a path is broken, and returns promptly even when o
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /pv-dead .* disconnected +ENOTCONN: Transport endpoint is not connected/);
   t.regex(r.stdout, /pv-hung .* timeout +no answer to stat within 500ms/);
-  t.true(r.ms < 5000, `check took ${r.ms} ms`);
+  // The point is that it exits while the mount still hangs (a stat on it never returns), not how
+  // fast: a busy machine takes seconds to start Node twice. Speed lives in the bench.
+  t.true(r.ms < 30_000, `check took ${r.ms} ms`);
+  t.is((await hung.stats()).held, 1, 'the hung call is still held when check has exited');
 });
