@@ -2,6 +2,8 @@
 // (`kubectl exec … curl /status`, the tests). Its shape is a typed contract, so
 // a field cannot change or vanish without the compiler saying where it is read.
 
+import type { KubeStatus } from '../kube/kube.js';
+import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { healthValue, type PathOwner, type PathState, type PathStatus } from '../types.js';
 
 export interface MountPodDocument {
@@ -43,28 +45,10 @@ export interface PathDocument {
 }
 
 /** What the Kubernetes adapter reports of itself (kube/kube.ts `status()`). */
-export interface KubeStatusDocument {
-  readonly source: string;
-  readonly server: string;
-  readonly stale: boolean;
-  readonly synced: boolean;
-  readonly last_error: string | null;
-  readonly resource_version: string;
-  readonly pods: number;
-  readonly mount_pods: number;
-  readonly events: Readonly<Record<string, number>>;
-}
+export type KubeStatusDocument = KubeStatus;
 
-export interface HelpersDocument {
-  readonly helpers: number;
-  readonly retired: number;
-  readonly inFlight: number;
-  readonly stuck: number;
-  readonly queued: number;
-  readonly spawned: number;
-  readonly unexpectedExits: number;
-  readonly pids: readonly number[];
-}
+/** The probe helpers, as the pool counts them. */
+export type HelpersDocument = HelperPoolStats;
 
 export interface StatusDocument {
   readonly node: string;

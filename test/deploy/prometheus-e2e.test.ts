@@ -124,53 +124,30 @@ toolTest(
     ]);
 
     const firingUnhealthy = async () => (await p.alerts()).filter((x) => x.labels.alertname === 'JuiceFSVolumePathUnhealthy' && x.state === 'firing');
-    const byUid = await p.waitFor(
-      'JuiceFSVolumePathUnhealthy firing for the broken path',
-      async () => {
-        const f = await firingUnhealthy();
-        last = f;
-        return f.length > 0 ? f : undefined;
-      },
-      90_000,
-      () => last,
-    );
+    const firingWhen = (what: string, done: (f: Awaited<ReturnType<typeof firingUnhealthy>>) => boolean) =>
+      p.waitFor(
+        what,
+        async () => {
+          const f = await firingUnhealthy();
+          last = f;
+          return done(f) ? f : undefined;
+        },
+        90_000,
+        () => last,
+      );
+    const byUid = await firingWhen('JuiceFSVolumePathUnhealthy firing for the broken path', (f) => f.length > 0);
     for (const a of byUid) t.log(`alert ${a.labels.alertname} ${a.state}: ${JSON.stringify(a.labels)} — ${a.annotations.summary}`);
     t.is(byUid.length, 1, 'one alert, for the broken path only, despite two jobs and the plugin’s 1');
-    t.deepEqual(byUid[0]!.labels, {
-      alertname: 'JuiceFSVolumePathUnhealthy',
-      severity: 'critical',
-      node_name: 'test-node',
-      volume_id: 'vol-dead',
-      volume_path: dead.mountPath,
-      pod_uid: uid,
-    });
+    const deadPath = { alertname: 'JuiceFSVolumePathUnhealthy', severity: 'critical', node_name: 'test-node', volume_id: 'vol-dead', volume_path: dead.mountPath, pod_uid: uid };
+    t.deepEqual(byUid[0]!.labels, deadPath);
     t.is(byUid[0]!.annotations.summary, `JuiceFS volume vol-dead is unhealthy in pod ${uid} on test-node`);
     t.is(byUid[0]!.annotations.runbook_url, 'docs/runbook.md#juicefsvolumepathunhealthy');
 
     // The pod is listed: the prober's info series names it, and the alert follows.
     api.putPod(appPod({ uid, name: 'web-0', namespace: 'shop', node: 'test-node', claims: { data: 'data', config: 'config' } }));
-    const named = await p.waitFor(
-      'the unhealthy alert naming the pod, and no other',
-      async () => {
-        const f = await firingUnhealthy();
-        last = f;
-        return f.length === 1 && f[0]!.labels.pod_name === 'web-0' ? f : undefined;
-      },
-      90_000,
-      () => last,
-    );
+    const named = await firingWhen('the unhealthy alert naming the pod, and no other', (f) => f.length === 1 && f[0]!.labels.pod_name === 'web-0');
     for (const a of named) t.log(`alert ${a.labels.alertname} ${a.state}: ${JSON.stringify(a.labels)} — ${a.annotations.summary}`);
-    t.deepEqual(named[0]!.labels, {
-      alertname: 'JuiceFSVolumePathUnhealthy',
-      severity: 'critical',
-      node_name: 'test-node',
-      volume_id: 'vol-dead',
-      volume_path: dead.mountPath,
-      pod_uid: uid,
-      pod_namespace: 'shop',
-      pod_name: 'web-0',
-      pvc_name: 'data',
-    });
+    t.deepEqual(named[0]!.labels, { ...deadPath, pod_namespace: 'shop', pod_name: 'web-0', pvc_name: 'data' });
     t.is(named[0]!.annotations.summary, 'JuiceFS volume vol-dead is unhealthy in pod shop/web-0 on test-node');
 
     const state = await p.query('max by (volume_id, state) (juicefs_volume_path_state == 1 and on (instance) juicefs_path_prober_build_info)');
