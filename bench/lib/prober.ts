@@ -20,10 +20,10 @@ export function profileInto(dir: string): void {
   profileDir = dir;
 }
 
-export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000): Promise<Prober> {
+export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Prober> {
   const t0 = performance.now();
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, { nodeArgs });
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], env, { nodeArgs });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);
