@@ -17,7 +17,7 @@ import { createApp } from './http/app.js';
 import { createHttpServer, HTTP_LIMITS } from './http/server.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
-import { readMountTable } from './mounts/mount-table.js';
+import { createMountTableReader } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
 import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
@@ -79,6 +79,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     inFlight: () => runner.inFlight(),
     stuck: () => runner.stuck().length,
     pool: () => pool.stats(),
+    pathTiming: config.pathTiming,
   });
   runner.onDuration((s, kind) => metrics.observeProbe(s, kind));
   const inventory = createInventory({
@@ -91,11 +92,12 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   inventory.onChange(({ removed }) => {
     for (const v of removed) tracker.remove(v.path, 'volume unpublished or pod removed');
   });
+  const readMountTableCached = createMountTableReader(config.mountinfo);
   const runCycle = createCycle({
     layout,
     fsTypes: new Set(config.fsTypes),
     readMountTable: async () => {
-      const table = await readMountTable(config.mountinfo);
+      const table = await readMountTableCached();
       metrics.mountTableSize(table.size);
       return table;
     },
