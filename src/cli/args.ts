@@ -29,6 +29,8 @@ export interface Config {
   readonly helperThreads: number;
   readonly kube: KubeMode;
   readonly kubeconfig: string | undefined;
+  /** Per-path duration, last-probe and state-since series on /metrics (the JSON /status has them either way). */
+  readonly pathTiming: boolean;
 }
 
 export type ParseResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version' };
@@ -55,6 +57,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'helper-threads': { env: 'JFS_PROBER_HELPER_THREADS', def: '128', help: 'threads per probe helper process (stuck probes + healthy concurrency)' },
   kube: { env: 'JFS_PROBER_KUBE', def: 'auto', help: 'Kubernetes mode: auto (on with an in-cluster service account or --kubeconfig), on, off (serve only)' },
   kubeconfig: { env: 'JFS_PROBER_KUBECONFIG', def: '', help: 'kubeconfig file to reach the API server with (default: in-cluster)' },
+  'path-timing': { env: 'JFS_PROBER_PATH_TIMING', def: 'off', help: 'on: also export per-path last probe duration, last probe time and state-since series (three more series per path)' },
 };
 
 const KUBE_MODES: readonly KubeMode[] = ['auto', 'on', 'off'];
@@ -155,6 +158,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const kube = (raw('kube').trim() || 'auto') as KubeMode;
   if (!KUBE_MODES.includes(kube)) throw new UsageError(`--kube: "${kube}" is not one of ${KUBE_MODES.join(', ')}`, 'kube');
   const kubeconfig = raw('kubeconfig').trim() || undefined;
+  const pathTimingText = raw('path-timing').trim();
+  if (pathTimingText !== 'on' && pathTimingText !== 'off') throw new UsageError(`--path-timing: "${pathTimingText}" is not one of on, off`, 'path-timing');
 
   return {
     kind: 'run',
@@ -174,6 +179,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       helperThreads,
       kube,
       kubeconfig,
+      pathTiming: pathTimingText === 'on',
     },
   };
 }

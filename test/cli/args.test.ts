@@ -95,3 +95,12 @@ test('--help and --version are answered without a config', (t) => {
   if (h.kind === 'help') t.regex(h.text, /--publish-grace/);
   t.is(parseCommandLine(['--version'], {}).kind, 'version');
 });
+
+test('--path-timing is off by default, on from the flag or JFS_PROBER_PATH_TIMING, and anything else names the flag', (t) => {
+  t.is(run([]).pathTiming, false);
+  t.is(run(['--path-timing', 'on']).pathTiming, true);
+  t.is(run([], { JFS_PROBER_PATH_TIMING: 'on' }).pathTiming, true);
+  const err = t.throws(() => run(['--path-timing', 'yes']), { instanceOf: UsageError });
+  t.is((err as UsageError).flag, 'path-timing');
+  t.regex(err!.message, /--path-timing/);
+});
