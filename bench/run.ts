@@ -65,6 +65,7 @@ async function main() {
       processes: r.processes,
       'CPU ms/min': r.cpuMsPerMinute,
       'idle CPU ms/min': r.idleCpuMsPerMinute ?? '-',
+      'idle daemon CPU ms/min': r.idleDaemonCpuMsPerMinute ?? '-',
       'first cycle s': r.firstCycleMs === undefined ? '-' : r.firstCycleMs / 1000,
       'scrape p50 ms': r.scrapeP50Ms,
       'body KiB': r.bodyBytes / 1024,

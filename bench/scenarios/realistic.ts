@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { bindMany } from '../lib/fleet.js';
 import { startProber, sleep } from '../lib/prober.js';
-import { sampleTree, type TreeSample } from '../lib/proc-stats.js';
+import { cpuMsOf, sampleTree, type TreeSample } from '../lib/proc-stats.js';
 import { scrape } from '../lib/scrape.js';
 import { median } from '../lib/stats.js';
 import { createKubeletTree, newPodUid } from '../../test/fixtures/kubelet-tree.js';
@@ -42,6 +42,8 @@ export interface RealisticResult {
   readonly cpuMsPerMinute: number;
   /** CPU per minute over an idle window of the same length with no scrape (prober only). */
   readonly idleCpuMsPerMinute?: number;
+  /** The same idle window, the daemon process alone (its probe helpers left out). */
+  readonly idleDaemonCpuMsPerMinute?: number;
   readonly scrapeP50Ms: number;
   readonly bodyBytes: number;
 }
@@ -51,11 +53,15 @@ const NODE = 'bench-node';
 async function measure(pid: number, url: string, o: RealisticOptions, idle: boolean): Promise<Omit<RealisticResult, 'tool' | 'paths' | 'sources' | 'firstCycleMs'>> {
   await sleep(o.warmupMs);
   let idleCpuMsPerMinute: number | undefined;
+  let idleDaemonCpuMsPerMinute: number | undefined;
   if (idle) {
     const i0 = sampleTree(pid);
+    const d0 = cpuMsOf(pid);
     const t0 = performance.now();
     await sleep(o.windowMs);
-    idleCpuMsPerMinute = ((sampleTree(pid).cpuMs - i0.cpuMs) / (performance.now() - t0)) * 60_000;
+    const perMinute = 60_000 / (performance.now() - t0);
+    idleCpuMsPerMinute = (sampleTree(pid).cpuMs - i0.cpuMs) * perMinute;
+    idleDaemonCpuMsPerMinute = (cpuMsOf(pid) - d0) * perMinute;
   }
   const lat: number[] = [];
   let bytes = 0;
@@ -87,6 +93,7 @@ async function measure(pid: number, url: string, o: RealisticOptions, idle: bool
     processes: mem.pids.length,
     cpuMsPerMinute,
     ...(idleCpuMsPerMinute !== undefined ? { idleCpuMsPerMinute } : {}),
+    ...(idleDaemonCpuMsPerMinute !== undefined ? { idleDaemonCpuMsPerMinute } : {}),
     scrapeP50Ms: median(lat),
     bodyBytes: bytes,
   };
