@@ -5,7 +5,7 @@
 // cache stale.
 
 import type { CoreV1Event, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
+import { setHeaderOptions, PatchStrategy } from './open.js';
 import { describeMountPod } from '../health/mount-pod.js';
 import type { Transition } from '../health/tracker.js';
 import type { Logger } from '../log/logger.js';
