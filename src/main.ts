@@ -179,10 +179,14 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
   const kubeSource = detectKubeSource({ mode: config.kube, kubeconfig: config.kubeconfig });
   let kube: Kube | undefined;
+  let kubeLoaded: Promise<void> | undefined;
   if (kubeSource.kind !== 'off') {
     // Loaded only when used: with the mode off, the client library costs neither memory nor start time.
     const [{ createKube }, { openKube }] = await Promise.all([import('./kube/kube.js'), import('./kube/open.js')]);
-    kube = createKube({ client: openKube(kubeSource), source: kubeSource, nodeName: config.nodeName, logger });
+    // The configuration loads in the background: probing and /metrics do not wait for it.
+    const client = openKube(kubeSource);
+    kubeLoaded = client.loaded;
+    kube = createKube({ client, source: kubeSource, nodeName: config.nodeName, logger });
   }
   const core = await createCore(config, deps, kube ? { fold: createMountPodFold(kube.mountPodOf) } : {});
   const startedAt = new Date().toISOString();
@@ -302,7 +306,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     void core.inventory.resync().then(ensureWatcher);
   }, config.resyncMs);
 
-  return {
+  const daemon: Daemon = {
     address,
     core,
     async stop() {
@@ -321,6 +325,16 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       if (w) await Promise.race([w.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };
+  if (kubeLoaded) {
+    try {
+      await kubeLoaded;
+    } catch (err) {
+      // An unusable configuration is a usage error, as if found before the start.
+      await daemon.stop();
+      throw err;
+    }
+  }
+  return daemon;
 }
 
 export interface CheckRow {

@@ -7,7 +7,7 @@
 // daemon makes. Those are plain HTTP here: list and watch pods, read a claim,
 // create and patch events.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -34,7 +34,13 @@ export interface KubeWatch {
 export interface KubeClient {
   readonly core: KubeCore;
   readonly watch: KubeWatch;
+  /** The API server's URL; empty until the configuration is loaded. */
   readonly server: string;
+  /**
+   * Settles once the configuration is loaded; rejects with a UsageError if it cannot be.
+   * Requests made before then wait for it, so loading never holds up the daemon's start.
+   */
+  readonly loaded: Promise<void>;
 }
 
 /** A refused request: `code` is the HTTP status, as the client library's errors carry it. */
@@ -66,25 +72,46 @@ function parseLoaded(stdout: string): LoadedKubeConfig {
 
 export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClient {
   const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
-  const r = spawnSync(process.execPath, loaderArgs(source), { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error || r.status !== 0) {
-    const why = r.stderr?.trim() || (r.error ? errorMessage(r.error) : `exit ${r.status ?? r.signal}`);
-    throw new UsageError(`--${flag}: ${why}`, flag, r.error ? { cause: r.error } : undefined);
-  }
-  let loaded: LoadedKubeConfig;
-  let base: URL;
-  try {
-    loaded = parseLoaded(r.stdout);
-    base = new URL(loaded.server);
-    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`unsupported server URL ${loaded.server}`);
-  } catch (err) {
-    throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
-  }
-  return createClient(loaded, base, () => reload(source));
+  let client: KubeClient | undefined;
+  const loaded = runLoader(source).then(
+    (cfg) => {
+      let base: URL;
+      try {
+        base = new URL(cfg.server);
+        if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`unsupported server URL ${cfg.server}`);
+      } catch (err) {
+        throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
+      }
+      client = createClient(cfg, base, () => runLoader(source));
+    },
+    (err: unknown) => {
+      throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
+    },
+  );
+  loaded.catch(() => {}); // the owner awaits it; requests waiting on it fail with it
+  const ready = async () => {
+    await loaded;
+    return client!;
+  };
+  return {
+    get server() {
+      return client?.server ?? '';
+    },
+    loaded,
+    core: {
+      listPodForAllNamespaces: async (p) => (await ready()).core.listPodForAllNamespaces(p),
+      readNamespacedPersistentVolumeClaim: async (p) => (await ready()).core.readNamespacedPersistentVolumeClaim(p),
+      createNamespacedEvent: async (p) => (await ready()).core.createNamespacedEvent(p),
+      patchNamespacedEvent: async (p, o) => (await ready()).core.patchNamespacedEvent(p, o),
+    },
+    watch: {
+      watch: async (path, query, onEvent, done) => (await ready()).watch.watch(path, query, onEvent, done),
+    },
+  };
 }
 
-/** Loads the configuration again (credentials expired or were refused). */
-function reload(source: Exclude<KubeSource, { kind: 'off' }>): Promise<LoadedKubeConfig> {
+/** Runs the configuration loader: the connection and credentials, or why not (its stderr). */
+function runLoader(source: Exclude<KubeSource, { kind: 'off' }>): Promise<LoadedKubeConfig> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, loaderArgs(source), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -92,8 +119,8 @@ function reload(source: Exclude<KubeSource, { kind: 'off' }>): Promise<LoadedKub
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.once('error', reject);
-    child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`reloading the Kubernetes configuration: ${err.trim() || `exit ${code}`}`));
+    child.once('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(err.trim() || `the configuration loader exited with ${code ?? signal}`));
       try {
         resolve(parseLoaded(out));
       } catch (e) {
@@ -107,6 +134,7 @@ const TOKEN_REREAD_MS = 60_000;
 const RELOAD_MIN_GAP_MS = 30_000;
 
 function createClient(initial: LoadedKubeConfig, base: URL, load: () => Promise<LoadedKubeConfig>): KubeClient {
+  const loaded = Promise.resolve();
   let cfg = initial;
   const secure = base.protocol === 'https:';
   const makeAgent = (c: LoadedKubeConfig) =>
@@ -198,6 +226,7 @@ function createClient(initial: LoadedKubeConfig, base: URL, load: () => Promise<
 
   return {
     server: cfg.server,
+    loaded,
     core: {
       listPodForAllNamespaces: (p) => call('GET', url('/api/v1/pods', { fieldSelector: p.fieldSelector, limit: p.limit, continue: p._continue })),
       readNamespacedPersistentVolumeClaim: (p) => call('GET', url(`/api/v1/namespaces/${seg(p.namespace)}/persistentvolumeclaims/${seg(p.name)}`)),
