@@ -2,8 +2,8 @@
 // separate process, prints tables and writes the figures as JSON.
 // Root and /dev/fuse; runs itself in a private mount namespace.
 //
-//   node dist/bench/run.js [--smoke] [--only=scale,hung,latency,node-exporter] [--out=bench/results/latest.json]
-//                          [--scale=10000/10000,10000/100] [--cpu-prof=<dir>]
+//   node dist/bench/run.js [--smoke] [--only=realistic,scale,hung,latency,node-exporter] [--out=bench/results/latest.json]
+//                          [--scale=10000/10000,10000/100] [--cpu-prof=<dir>] [--warmup-s=30 --window-s=60 (realistic)]
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,11 +16,12 @@ import { profileInto } from './lib/prober.js';
 import { runHung, type HungResult } from './scenarios/hung.js';
 import { runLatency, type LatencyResult } from './scenarios/latency.js';
 import { nodeExporterVersion, runSideBySide, type SideBySide } from './scenarios/node-exporter.js';
+import { runRealistic, type RealisticResult } from './scenarios/realistic.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SMOKE = argv.includes('--smoke');
-const ONLY = new Set((flag('only') ?? 'scale,hung,latency,node-exporter').split(','));
+const ONLY = new Set((flag('only') ?? 'realistic,scale,hung,latency,node-exporter').split(','));
 const OUT = flag('out') ?? (SMOKE ? undefined : 'bench/results/latest.json');
 if (flag('cpu-prof')) profileInto(path.resolve(flag('cpu-prof')!));
 const THREADS = 128; // the helper's pool: src/probe/helper-pool.ts
@@ -48,7 +49,28 @@ const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOStri
 async function main() {
   const machine = describeMachine();
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadavg1m}`);
-  const results: { machine: typeof machine; smoke: boolean; scale?: ScaleResult[]; hung?: HungResult[]; latency?: LatencyResult[]; nodeExporter?: SideBySide[] } = { machine, smoke: SMOKE };
+  const results: { machine: typeof machine; smoke: boolean; realistic?: RealisticResult[]; scale?: ScaleResult[]; hung?: HungResult[]; latency?: LatencyResult[]; nodeExporter?: SideBySide[] } = { machine, smoke: SMOKE };
+
+  if (ONLY.has('realistic')) {
+    const o = SMOKE
+      ? { pods: 10, volumesPerPod: 3, podsPerPv: 2, warmupMs: 1000, windowMs: 2000, scrapeEveryMs: 1000 }
+      : { pods: 110, volumesPerPod: 3, podsPerPv: 2, warmupMs: Number(flag('warmup-s') ?? 30) * 1000, windowMs: Number(flag('window-s') ?? 60) * 1000, scrapeEveryMs: 15_000 };
+    log(`realistic node: ${o.pods} pods × ${o.volumesPerPod} volumes, production defaults`);
+    results.realistic = await runRealistic({ ...o, flags: SMOKE ? ['--interval', '500ms'] : [] });
+    table(`Realistic node (${o.pods} pods × ${o.volumesPerPod} volumes, ${(o.pods * o.volumesPerPod) / o.podsPerPv} PVs, interval ${SMOKE ? '0.5' : '10'} s, a scrape every ${o.scrapeEveryMs / 1000} s; memory and CPU of all processes)`, results.realistic.map((r) => ({
+      tool: r.tool,
+      'anon MiB': r.anonMiB,
+      'PSS MiB': r.pssMiB,
+      'RSS MiB': r.rssMiB,
+      processes: r.processes,
+      'CPU ms/min': r.cpuMsPerMinute,
+      'idle CPU ms/min': r.idleCpuMsPerMinute ?? '-',
+      'idle daemon CPU ms/min': r.idleDaemonCpuMsPerMinute ?? '-',
+      'first cycle s': r.firstCycleMs === undefined ? '-' : r.firstCycleMs / 1000,
+      'scrape p50 ms': r.scrapeP50Ms,
+      'body KiB': r.bodyBytes / 1024,
+    })));
+  }
 
   if (ONLY.has('scale')) {
     const cases = flag('scale') ? flag('scale')!.split(',').map((c) => ({ paths: Number(c.split('/')[0]), sources: Number(c.split('/')[1] ?? c.split('/')[0]) })) : SMOKE ? [{ paths: 20, sources: 20 }, { paths: 40, sources: 4 }] : [{ paths: 100, sources: 100 }, { paths: 1000, sources: 1000 }, { paths: 10_000, sources: 10_000 }, { paths: 10_000, sources: 100 }];

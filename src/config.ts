@@ -26,4 +26,6 @@ export interface Config {
   readonly helperThreads: number;
   readonly kube: KubeMode;
   readonly kubeconfig: string | undefined;
+  /** Per-path duration, last-probe and state-since series on /metrics (the JSON /status has them either way). */
+  readonly pathTiming: boolean;
 }

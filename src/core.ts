@@ -17,9 +17,10 @@ import { createPathTracker, type PathTracker } from './health/tracker.js';
 import type { Kube } from './kube/kube.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
-import { readMountTable } from './mounts/mount-table.js';
+import { createMountTableReader } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
+import { realTimers } from './shared/timers.js';
 import { systemClock, type Clock } from './types.js';
 import { readVersion } from './version.js';
 
@@ -80,6 +81,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     inFlight: () => runner.inFlight(),
     stuck: () => runner.stuck().length,
     pool: () => pool.stats(),
+    pathTiming: config.pathTiming,
   });
   runner.onDuration((s, kind) => metrics.observeProbe(s, kind));
   const inventory = createInventory({
@@ -93,11 +95,12 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     for (const v of removed) tracker.remove(v.path, UNPUBLISHED);
   });
   let mountTableError: unknown;
+  const readMountTable = createMountTableReader(config.mountinfo);
   const runCycle = createCycle({
     layout,
     fsTypes: new Set(config.fsTypes),
     readMountTable: async () => {
-      const table = await readMountTable(config.mountinfo);
+      const table = await readMountTable();
       metrics.mountTableSize(table.size);
       return table;
     },
@@ -139,4 +142,24 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
 /** What Kubernetes mode adds to each verdict and subPath. */
 export function kubeExtras(kube: Kube): CoreExtras {
   return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}
+
+/** Mount pods change verdicts: a burst of changes asks for one cycle, at most once a second. */
+const KUBE_KICK_MS = 1000;
+
+/** Kubernetes mode's hooks: events on transitions, and a cycle soon after a mount pod changes. */
+export function attachKube(core: Core, kube: Kube, trigger: () => void): () => void {
+  core.tracker.onTransition((t) => kube.transition(t));
+  core.tracker.onRemove((v) => kube.pathRemoved(v));
+  let kick: unknown;
+  kube.onMountPodChange(() => {
+    kick ??= realTimers.setTimeout(() => {
+      kick = undefined;
+      trigger();
+    }, KUBE_KICK_MS);
+  });
+  return () => {
+    if (kick !== undefined) realTimers.clearTimeout(kick);
+    kube.stop();
+  };
 }

@@ -4,18 +4,15 @@
 
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { createCore, kubeExtras, type Core, type Deps } from './core.js';
+import { attachKube, createCore, kubeExtras, type Core, type Deps } from './core.js';
 import { createPodDiscovery } from './discovery/pod-discovery.js';
-import { ListenError } from './errors.js';
 import { createScheduler } from './health/scheduler.js';
 import { createApp } from './http/app.js';
-import { createHttpServer, HTTP_LIMITS } from './http/server.js';
+import { createHttpServer, listen } from './http/server.js';
 import { statusDocument } from './http/status-document.js';
 import { renderStatusPage } from './http/status-page.js';
-import type { Kube } from './kube/kube.js';
 import { openKubeMode } from './kube/mode.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
-import { realTimers } from './shared/timers.js';
 import { systemClock } from './types.js';
 
 export interface Daemon {
@@ -24,15 +21,16 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Mount pods change verdicts: a burst of changes asks for one cycle, at most once a second. */
-const KUBE_KICK_MS = 1000;
-
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
-  const { kube, source: kubeSource, off: kubeOff } = await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, logger);
-  const core = await createCore(config, deps, kube ? kubeExtras(kube) : {});
+  const mode = await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, logger);
+  // The adapter while Kubernetes mode is on; undefined once it is off.
+  let kube = mode.kube;
+  let kubeOff = mode.off;
+  let kubeSettled = kube === undefined;
+  const core = await createCore(config, deps, mode.kube ? kubeExtras(mode.kube) : {});
   const startedAt = new Date(clock.now()).toISOString();
 
   const scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
@@ -41,7 +39,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     if (added.length > 0) scheduler.trigger();
   });
   core.runner.onRelease(() => scheduler.trigger());
-  const stopKube = kube ? wireKube(core, kube, () => scheduler.trigger()) : () => {};
+  const stopKube = mode.kube ? attachKube(core, mode.kube, () => scheduler.trigger()) : () => {};
 
   const discovery = createPodDiscovery({
     layout: core.layout,
@@ -54,7 +52,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   });
 
   const probing = () => discovery.scanned() && scheduler.isReady();
-  const isReady = () => probing() && discovery.podsDirProblem() === undefined;
+  // Not ready before Kubernetes mode has settled: until then, whether pods will be named is unknown.
+  const isReady = () => probing() && discovery.podsDirProblem() === undefined && kubeSettled;
   const app = createApp({
     logger,
     isReady,
@@ -67,7 +66,10 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         startedAt,
         ready: isReady,
         notReady: () => discovery.podsDirProblem(),
-        kube: kube ? { mode: 'on', status: () => kube.status(), owner: (s) => kube.owner(s.volume) } : { mode: 'off', why: kubeOff },
+        kube: () => {
+          const k = kube;
+          return k ? { mode: 'on', status: () => k.status(), owner: (s) => k.owner(s.volume) } : { mode: 'off', why: kubeOff };
+        },
         inFlight: () => core.runner.inFlight(),
         stuck: () => core.runner.stuck(),
         helpers: () => core.pool.stats(),
@@ -86,32 +88,21 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   });
 
   const server = createHttpServer(app);
-  const { host, port } = config.listen;
-  await new Promise<void>((resolve, reject) => {
-    const failed = (err: Error) => {
-      core.close();
-      kube?.stop();
-      reject(new ListenError(`${host === undefined ? '' : host.includes(':') ? `[${host}]` : host}:${port}`, '--listen [host]:port', { cause: err }));
-    };
-    server.once('error', failed);
-    server.listen({ port, host, backlog: HTTP_LIMITS.backlog }, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.listen, '--listen [host]:port');
+  } catch (err) {
+    core.close();
+    kube?.stop();
+    throw err;
+  }
   logger.info('listening', { address: address.address, port: address.port, node: config.nodeName, version: core.version });
 
-  if (kube) {
-    kube.start();
-    logger.info('kubernetes mode on', { source: kubeSource.kind === 'kubeconfig' ? kubeSource.path : kubeSource.kind, node: config.nodeName });
-  } else {
-    logger.info('kubernetes mode off', { why: kubeOff });
-  }
+  kube?.start();
   await discovery.start();
   scheduler.start();
 
-  return {
+  const daemon: Daemon = {
     address,
     core,
     async stop() {
@@ -124,22 +115,22 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
       await discovery.stop();
     },
   };
-}
-
-/** Kubernetes mode's hooks: info series, events on transitions, and a cycle soon after a mount pod changes. */
-function wireKube(core: Core, kube: Kube, trigger: () => void): () => void {
-  registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
-  core.tracker.onTransition((t) => kube.transition(t));
-  core.tracker.onRemove((v) => kube.pathRemoved(v));
-  let kick: unknown;
-  kube.onMountPodChange(() => {
-    kick ??= realTimers.setTimeout(() => {
-      kick = undefined;
-      trigger();
-    }, KUBE_KICK_MS);
-  });
-  return () => {
-    if (kick !== undefined) realTimers.clearTimeout(kick);
-    kube.stop();
-  };
+  // The client configuration loads in the background; whatever it says is said here, after the start.
+  let settled;
+  try {
+    settled = await mode.settled;
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
+  kube = settled.kube;
+  kubeOff = settled.off;
+  kubeSettled = true;
+  if (kube) {
+    registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
+    logger.info('kubernetes mode on', { source: mode.source.kind === 'kubeconfig' ? mode.source.path : mode.source.kind, node: config.nodeName });
+  } else {
+    logger.info('kubernetes mode off', { why: kubeOff });
+  }
+  return daemon;
 }

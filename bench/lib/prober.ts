@@ -1,5 +1,7 @@
 // The daemon under test: the real CLI as a separate process, as on a node.
 
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startDaemon, type DaemonProcess } from '../../test/fixtures/daemon.js';
 import { parseSamples, scrape, value } from './scrape.js';
 
@@ -14,16 +16,19 @@ export interface Prober {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** NODE_OPTIONS as the image sets them (its Dockerfile's `ENV NODE_OPTIONS=`): the daemon is measured as it runs on a node. */
+export const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8'))?.[1]?.replace(/^"|"$/g, '') ?? '';
+
 /** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
 let profileDir: string | undefined;
 export function profileInto(dir: string): void {
   profileDir = dir;
 }
 
-export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000): Promise<Prober> {
+export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Prober> {
   const t0 = performance.now();
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], {}, { nodeArgs });
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], { NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...env }, { nodeArgs });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);

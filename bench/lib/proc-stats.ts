@@ -9,6 +9,10 @@ export interface TreeSample {
   /** user + system CPU milliseconds, summed over the tree (exited children are not counted). */
   readonly cpuMs: number;
   readonly rssMiB: number;
+  /** Anonymous resident memory (heap, stacks; no file-backed pages such as the node binary), summed. */
+  readonly anonMiB: number;
+  /** Proportional set size: pages shared between the processes (and with others) counted in shares. */
+  readonly pssMiB: number;
   readonly threads: number;
   /** Threads blocked in the kernel: waiting on a FUSE answer (wchan request_wait_answer, shown as S, not D) or in uninterruptible sleep. */
   readonly blockedThreads: number;
@@ -58,6 +62,8 @@ export function sampleTree(root: number): TreeSample {
   const pids = processTree(root);
   let cpuMs = 0;
   let rssKiB = 0;
+  let anonKiB = 0;
+  let pssKiB = 0;
   let threads = 0;
   let blockedThreads = 0;
   let fds = 0;
@@ -65,6 +71,8 @@ export function sampleTree(root: number): TreeSample {
     cpuMs += cpuMsOf(pid);
     const status = readText(`/proc/${pid}/status`) ?? '';
     rssKiB += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    anonKiB += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    pssKiB += Number(/^Pss:\s+(\d+)/m.exec(readText(`/proc/${pid}/smaps_rollup`) ?? '')?.[1] ?? 0);
     let tids: string[] = [];
     try {
       tids = fs.readdirSync(`/proc/${pid}/task`);
@@ -78,7 +86,7 @@ export function sampleTree(root: number): TreeSample {
       if ((t && statFields(t)[0] === 'D') || readText(`/proc/${pid}/task/${tid}/wchan`) === 'request_wait_answer') blockedThreads++;
     }
   }
-  return { pids, cpuMs, rssMiB: rssKiB / 1024, threads, blockedThreads, fds };
+  return { pids, cpuMs, rssMiB: rssKiB / 1024, anonMiB: anonKiB / 1024, pssMiB: pssKiB / 1024, threads, blockedThreads, fds };
 }
 
 export function rssMiBOf(pid: number): number {

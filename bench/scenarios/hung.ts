@@ -35,7 +35,7 @@ export async function runHung(healthy: number, hung: number, o: { intervalMs: nu
   try {
     fleet.add('ok', healthy);
     const hungPaths = hung > 0 ? fleet.add('hung', hung) : [];
-    const prober = await startProber(fleet.tree.kubeletDir, ['--interval', `${o.intervalMs}ms`, '--timeout', `${o.timeoutMs}ms`, '--publish-grace', '0s']);
+    const prober = await startProber(fleet.tree.kubeletDir, ['--path-timing', 'on', '--interval', `${o.intervalMs}ms`, '--timeout', `${o.timeoutMs}ms`, '--publish-grace', '0s']);
     try {
       await sleep(o.intervalMs);
       // The client stops answering: every probe of its sources blocks in the kernel from now on.

@@ -35,6 +35,45 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface NodeExporter {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+/** node_exporter with only its filesystem collector, limited to the mounts under `podsDir`; resolves once it answers. */
+export async function startNodeExporter(workDir: string, podsDir: string, timeoutS: number): Promise<NodeExporter> {
+  // node_exporter reads <procfs>/1/mounts, the host's init here; give it a procfs
+  // without `1`, so it falls back to <procfs>/mounts: its own, this namespace's.
+  const procfs = path.join(workDir, 'procfs');
+  fs.mkdirSync(procfs, { recursive: true });
+  if (!fs.existsSync(path.join(procfs, 'mounts'))) fs.symlinkSync('/proc/self/mounts', path.join(procfs, 'mounts'));
+  const port = await freePort();
+  const child = spawn(
+    NODE_EXPORTER,
+    [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      '--collector.filesystem',
+      `--collector.filesystem.mount-points-exclude=${notUnderRegex(podsDir + '/')}`,
+      '--collector.filesystem.fs-types-exclude=^$',
+      `--collector.filesystem.mount-timeout=${timeoutS}s`,
+      `--path.procfs=${procfs}`,
+      '--log.level=error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}/metrics`;
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(url + '-ready').then((r) => r.status > 0, () => false)) return { child, url };
+    if (child.exitCode !== null) break;
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`node_exporter did not start: ${stderr}`);
+}
+
 export interface SideBySide {
   readonly tool: string;
   readonly scrapeP50Ms: number;
@@ -63,39 +102,14 @@ export async function runSideBySide(o: { healthy: number; hung: number; dead: nu
     await fleet.groups[1]!.server.setMode('hungread');
     await fleet.groups[2]!.server.kill();
 
-    // node_exporter reads <procfs>/1/mounts, the host's init here; give it a procfs
-    // without `1`, so it falls back to <procfs>/mounts: its own, this namespace's.
-    const procfs = path.join(fleet.tree.root, 'procfs');
-    fs.mkdirSync(procfs);
-    fs.symlinkSync('/proc/self/mounts', path.join(procfs, 'mounts'));
-    const port = await freePort();
-    exporter = spawn(
-      NODE_EXPORTER,
-      [
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--collector.disable-defaults',
-        '--collector.filesystem',
-        `--collector.filesystem.mount-points-exclude=${notUnderRegex(fleet.tree.podsDir + '/')}`,
-        '--collector.filesystem.fs-types-exclude=^$',
-        `--collector.filesystem.mount-timeout=${o.timeoutS}s`,
-        `--path.procfs=${procfs}`,
-        '--log.level=error',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    exporter.stderr!.on('data', (d) => (stderr += d));
+    const ne = await startNodeExporter(fleet.tree.root, fleet.tree.podsDir, o.timeoutS);
+    exporter = ne.child;
     const prober = await startProber(fleet.tree.kubeletDir, ['--interval', `${o.timeoutS}s`, '--timeout', `${o.timeoutS}s`, '--publish-grace', '0s']);
     try {
       const targets = [
         { tool: 'juicefs-path-prober', pid: prober.pid, url: `${prober.daemon.url}/metrics` },
-        { tool: `node_exporter ${nodeExporterVersion()}`, pid: exporter.pid!, url: `http://127.0.0.1:${port}/metrics` },
+        { tool: `node_exporter ${nodeExporterVersion()}`, pid: exporter.pid!, url: ne.url },
       ];
-      for (let i = 0; i < 200; i++) {
-        if (await fetch(targets[1]!.url + '-ready').then((r) => r.status > 0, () => false)) break;
-        if (exporter.exitCode !== null) throw new Error(`node_exporter exited: ${stderr}`);
-        await sleep(50);
-      }
       // The prober has met every hung mount before the window; node_exporter meets them on its first scrape.
       await sleep(2 * o.timeoutS * 1000 + 500);
       const out: SideBySide[] = [];

@@ -35,6 +35,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'helper-threads': { env: 'JFS_PROBER_HELPER_THREADS', def: '128', help: 'threads per probe helper process (stuck probes + healthy concurrency)' },
   kube: { env: 'JFS_PROBER_KUBE', def: 'auto', help: 'Kubernetes mode: auto (on with an in-cluster service account or --kubeconfig), on, off (serve only)' },
   kubeconfig: { env: 'JFS_PROBER_KUBECONFIG', def: '', help: 'kubeconfig file to reach the API server with (default: in-cluster)' },
+  'path-timing': { env: 'JFS_PROBER_PATH_TIMING', def: 'off', help: 'on: also export per-path last probe duration, last probe time and state-since series (three more series per path)' },
 };
 
 const KUBE_MODES: readonly KubeMode[] = ['auto', 'on', 'off'];
@@ -171,6 +172,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const kube = (raw('kube').trim() || 'auto') as KubeMode;
   if (!KUBE_MODES.includes(kube)) throw new UsageError(`--kube: "${kube}" is not one of ${KUBE_MODES.join(', ')}`, 'kube');
   const kubeconfig = raw('kubeconfig').trim() || undefined;
+  const pathTimingText = raw('path-timing').trim();
+  if (pathTimingText !== 'on' && pathTimingText !== 'off') throw new UsageError(`--path-timing: "${pathTimingText}" is not one of on, off`, 'path-timing');
 
   return {
     kind: 'run',
@@ -190,6 +193,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       helperThreads,
       kube,
       kubeconfig,
+      pathTiming: pathTimingText === 'on',
     },
   };
 }

@@ -48,7 +48,8 @@ const CHECK_KUBE_WAIT_MS = 5000;
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
 export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
   // One list is all a one-shot command sees of the API: a pod missing from it is gone.
-  const { kube } = await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, deps.logger, { orphanAfterMs: 0 });
+  // A one-shot command waits for the configuration: its table is the whole answer.
+  const { kube } = await (await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, deps.logger, { orphanAfterMs: 0 })).settled;
   const core = await createCore(config, deps, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
   try {
     if (kube) {

@@ -31,12 +31,20 @@ export const nodeDiscoveryFs: DiscoveryFs = {
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'EINVAL' });
-      const buf = Buffer.alloc(max + 1);
+      // Sized by the file, not by the limit: a zero-filled 64 KiB buffer per vol_data.json
+      // made the periodic resync the daemon's largest CPU and garbage cost.
+      let buf = Buffer.allocUnsafe(Math.min(st.size, max) + 1);
       let n = 0;
-      while (n < buf.length) {
+      for (;;) {
         const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
         if (bytesRead === 0) break;
         n += bytesRead;
+        if (n < buf.length) continue;
+        if (buf.length > max) break;
+        // Grown since the stat: read on, up to the limit.
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
       }
       return buf.toString('utf8', 0, n);
     } finally {

@@ -3,7 +3,9 @@
 // keep-alive timeouts checked every second, idle sockets closed. Only main listens.
 
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { ListenError } from '../errors.js';
 
 export const HTTP_LIMITS = {
   maxHeaderSize: 16 * 1024,
@@ -37,4 +39,17 @@ export function createHttpServer(app: Koa): http.Server {
   server.setTimeout(HTTP_LIMITS.socketIdleMs, (socket) => socket.destroy());
   // Malformed, oversized and too-slow requests get Node's own bare 400, 431 or 408: no 'clientError' listener on purpose.
   return server;
+}
+
+/** Listens on `host:port`; a failure is a ListenError naming the address and `flag`. */
+export function listen(server: http.Server, at: { readonly host: string | undefined; readonly port: number }, flag: string): Promise<AddressInfo> {
+  const { host, port } = at;
+  return new Promise((resolve, reject) => {
+    const failed = (err: Error) => reject(new ListenError(`${host === undefined ? '' : host.includes(':') ? `[${host}]` : host}:${port}`, flag, { cause: err }));
+    server.once('error', failed);
+    server.listen({ port, host, backlog: HTTP_LIMITS.backlog }, () => {
+      server.off('error', failed);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }

@@ -73,7 +73,8 @@ export interface StatusSources {
   readonly startedAt: string;
   ready(): boolean;
   notReady(): string | undefined;
-  readonly kube: { readonly mode: 'off'; readonly why: string } | { readonly mode: 'on'; status(): KubeStatusDocument; owner(s: PathStatus): PathOwner | undefined };
+  /** Kubernetes mode as it stands now (it turns off once an unusable configuration has loaded). */
+  kube(): { readonly mode: 'off'; readonly why: string } | { readonly mode: 'on'; status(): KubeStatusDocument; owner(s: PathStatus): PathOwner | undefined };
   inFlight(): number;
   stuck(): readonly { readonly key: string; readonly since: number }[];
   helpers(): HelpersDocument;
@@ -112,7 +113,7 @@ export function pathDocument(s: PathStatus): PathDocument {
 }
 
 export function statusDocument(src: StatusSources): StatusDocument {
-  const kube = src.kube;
+  const kube = src.kube();
   const notReady = src.notReady();
   return {
     node: src.node,

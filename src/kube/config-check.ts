@@ -14,6 +14,9 @@ export interface ClientFacts {
   readonly keyFile?: string | undefined;
 }
 
+/** The configuration loader's exit code for a configuration that can never work. */
+export const UNUSABLE_EXIT = 3;
+
 /** The configuration cannot work; `--kube=on` makes it fatal, `auto` turns Kubernetes mode off. */
 export class KubeConfigError extends UsageError {
   constructor(message: string, flag: string, options?: { cause?: unknown }) {

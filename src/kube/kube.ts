@@ -5,13 +5,12 @@
 // cache stale.
 
 import type { CoreV1Event, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
+import { setHeaderOptions, PatchStrategy, type KubeClient } from './client.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
 import { describeMountPod, healthValue, type MountPodState, type PathOwner, type Transition, type VolumePath } from '../types.js';
 import type { KubeSource } from './detect.js';
 import { createEventRecorder, type EventRecorder, type EventResult, type EventSink, type EventWrite } from './event-recorder.js';
-import type { KubeClient } from './open.js';
 import { createPodCache, type PodCache } from './pod-cache.js';
 import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
 import { slimPod } from './slim.js';

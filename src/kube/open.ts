@@ -1,52 +1,59 @@
 // The API client for a chosen source. A kubeconfig that cannot be used is a
 // usage error (exit 2), found at start rather than at the first request.
+//
+// @kubernetes/client-node stays the authority on the configuration, but runs
+// only in a short-lived loader process (config-main.ts): imported, it would keep
+// ~60 MiB resident in the daemon for its whole life, for the five requests the
+// daemon makes. Those are plain HTTP here: list and watch pods, read a claim,
+// create and patch events.
 
-import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import fs from 'node:fs';
 import { UsageError, errorMessage } from '../errors.js';
-import { configProblems, KubeConfigError, loadProblem } from './config-check.js';
+import type { KubeClient } from './client.js';
+import { KubeConfigError } from './config-check.js';
 import type { KubeSource } from './detect.js';
+import { createHttpClient } from './http-client.js';
+import { LoaderError, runLoader } from './loader.js';
 
-export interface KubeClient {
-  readonly core: CoreV1Api;
-  readonly watch: Watch;
-  readonly server: string;
-}
+export type { KubeClient } from './client.js';
 
 export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClient {
-  const kc = new KubeConfig();
-  try {
-    if (source.kind === 'in-cluster') kc.loadFromCluster();
-    else kc.loadFromFile(source.path);
-  } catch (err) {
-    const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
-    const missing = loadProblem(err);
-    if (missing) throw new KubeConfigError(`--${flag}: the Kubernetes client configuration cannot work: ${missing}`, flag, { cause: err });
-    throw new UsageError(`--${flag}: cannot load the Kubernetes client configuration: ${errorMessage(err)}`, flag, { cause: err });
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new UsageError('--kubeconfig: no current cluster in the configuration', 'kubeconfig');
-  const user = kc.getCurrentUser();
-  const problems = configProblems(
-    {
-      inCluster: source.kind === 'in-cluster',
-      server: cluster.server,
-      skipTLSVerify: cluster.skipTLSVerify,
-      caFile: cluster.caFile,
-      // In-cluster, the token is read from a file on every refresh.
-      tokenFile: (user?.authProvider as { config?: { tokenFile?: string } } | undefined)?.config?.tokenFile,
-      certFile: user?.certFile,
-      keyFile: user?.keyFile,
+  const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
+  let client: KubeClient | undefined;
+  const loaded = runLoader(source).then(
+    (cfg) => {
+      let base: URL;
+      try {
+        base = new URL(cfg.server);
+        if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`unsupported server URL ${cfg.server}`);
+      } catch (err) {
+        throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
+      }
+      client = createHttpClient(cfg, base, () => runLoader(source));
     },
-    fs.existsSync,
+    (err: unknown) => {
+      // One that can never work is a KubeConfigError: fatal with --kube=on, Kubernetes mode off with auto.
+      if (err instanceof LoaderError && err.unusable) throw new KubeConfigError(`--${flag}: ${err.message}`, flag, { cause: err });
+      throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
+    },
   );
-  if (problems.length > 0) {
-    const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
-    throw new KubeConfigError(`--${flag}: the Kubernetes client configuration cannot work: ${problems.join('; ')}`, flag);
-  }
-  try {
-    return { core: kc.makeApiClient(CoreV1Api), watch: new Watch(kc), server: cluster.server };
-  } catch (err) {
-    throw new UsageError(`--kubeconfig: ${errorMessage(err)}`, 'kubeconfig', { cause: err });
-  }
+  loaded.catch(() => {}); // the owner awaits it; requests waiting on it fail with it
+  const ready = async () => {
+    await loaded;
+    return client!;
+  };
+  return {
+    get server() {
+      return client?.server ?? '';
+    },
+    loaded,
+    core: {
+      listPodForAllNamespaces: async (p) => (await ready()).core.listPodForAllNamespaces(p),
+      readNamespacedPersistentVolumeClaim: async (p) => (await ready()).core.readNamespacedPersistentVolumeClaim(p),
+      createNamespacedEvent: async (p) => (await ready()).core.createNamespacedEvent(p),
+      patchNamespacedEvent: async (p, o) => (await ready()).core.patchNamespacedEvent(p, o),
+    },
+    watch: {
+      watch: async (path, query, onEvent, done) => (await ready()).watch.watch(path, query, onEvent, done),
+    },
+  };
 }

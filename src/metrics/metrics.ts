@@ -22,6 +22,11 @@ export interface MetricsOptions extends MetricsSources {
   readonly nodeName: string;
   readonly version: string;
   readonly probeTimeoutSeconds: number;
+  /**
+   * The per-path last probe duration, last probe time and state-since series. Off by
+   * default: they triple a scrape's size and no alert needs them (`/status` has them).
+   */
+  readonly pathTiming?: boolean;
   /** prom-client's process_* and nodejs_* collectors; off in unit tests that count series. */
   readonly defaultMetrics?: boolean;
 }
@@ -62,25 +67,27 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     help: `Current state of a published JuiceFS volume path (1 for the current state only): ${ALL_STATES.join(', ')}. ${LOOP}.`,
     samples: (s, emit) => emit(labelPair('state', s.state), 1),
   });
-  pathSeries.add({
-    name: 'juicefs_volume_path_last_probe_duration_seconds',
-    help: `Duration of the last stat of the path's mount source. ${LOOP}.`,
-    samples(s, emit) {
-      if (s.lastProbeMs !== undefined) emit('', s.lastProbeMs / 1000);
-    },
-  });
-  pathSeries.add({
-    name: 'juicefs_volume_path_last_probe_timestamp_seconds',
-    help: `Unix time of the last stat of the path's mount source. ${LOOP}.`,
-    samples(s, emit) {
-      if (s.lastProbeAt !== undefined) emit('', s.lastProbeAt / 1000);
-    },
-  });
-  pathSeries.add({
-    name: 'juicefs_volume_path_state_since_timestamp_seconds',
-    help: `Unix time since which the path has been in its current state. ${LOOP}.`,
-    samples: (s, emit) => emit('', s.since / 1000),
-  });
+  if (opts.pathTiming) {
+    pathSeries.add({
+      name: 'juicefs_volume_path_last_probe_duration_seconds',
+      help: `Duration of the last stat of the path's mount source. ${LOOP}.`,
+      samples(s, emit) {
+        if (s.lastProbeMs !== undefined) emit('', s.lastProbeMs / 1000);
+      },
+    });
+    pathSeries.add({
+      name: 'juicefs_volume_path_last_probe_timestamp_seconds',
+      help: `Unix time of the last stat of the path's mount source. ${LOOP}.`,
+      samples(s, emit) {
+        if (s.lastProbeAt !== undefined) emit('', s.lastProbeAt / 1000);
+      },
+    });
+    pathSeries.add({
+      name: 'juicefs_volume_path_state_since_timestamp_seconds',
+      help: `Unix time since which the path has been in its current state. ${LOOP}.`,
+      samples: (s, emit) => emit('', s.since / 1000),
+    });
+  }
 
   new Gauge({
     name: 'juicefs_path_prober_paths',
@@ -194,7 +201,9 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   }).set({ version: opts.version, nodejs_version: process.version }, 1);
 
   if (opts.defaultMetrics !== false) {
-    collectDefaultMetrics({ register: registry });
+    // The event-loop delay histogram samples on a timer: prom-client's default 10 ms woke the
+    // daemon 100 times a second, most of its idle CPU. Once a second still catches a blocked loop.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
     // These walk every libuv handle on each scrape: with one watch handle per watched
     // directory that was ~30 ms of each scrape at 10,000 pods. (Their *_total twins are
     // also gauges named like counters, which promtool flags.)

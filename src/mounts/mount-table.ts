@@ -42,6 +42,31 @@ export async function readMountTable(file: string, read: ReadText = readTextFile
   } catch (cause) {
     throw new MalformedFileError(file, 'cannot read the mount table', { cause });
   }
+  return mountTableOf(file, text);
+}
+
+/**
+ * Reads the table each time, but parses it only when its text changed: on a
+ * quiet node it is the same cycle after cycle, and parsing every line (and the
+ * garbage it leaves) was a large share of a cycle's work.
+ */
+export function createMountTableReader(file: string, read: ReadText = readTextFile): () => Promise<MountTable> {
+  let last: { text: string; table: MountTable } | undefined;
+  return async () => {
+    let text: string;
+    try {
+      text = await read(file);
+    } catch (cause) {
+      throw new MalformedFileError(file, 'cannot read the mount table', { cause });
+    }
+    if (last && last.text === text) return last.table;
+    const table = mountTableOf(file, text);
+    last = { text, table };
+    return table;
+  };
+}
+
+function mountTableOf(file: string, text: string): MountTable {
   const parsed = parseMountInfo(text);
   if (parsed.entries.length === 0) {
     throw new MalformedFileError(file, `no mount entries (${parsed.malformed} malformed lines)`);

@@ -35,6 +35,63 @@ process.stdout.on('error', () => {
   process.exitCode = 0;
 });
 
+// A burst of lstat calls, one per pool thread, woke every one of the 128 pool
+// threads at once to fight over libuv's queue lock: most of the helper's CPU.
+// So only a few calls run at a time. A call that has not answered within SLOW_MS
+// (a slow or hung mount) stops counting against that window, so it never holds
+// the others back; it keeps its thread until it returns, as before.
+const WINDOW = 16;
+const SLOW_MS = 5;
+interface Call {
+  fresh: boolean;
+  readonly at: number;
+}
+let queue: { id: number; path: string }[] = [];
+let head = 0;
+let fresh: Call[] = [];
+let freshCount = 0;
+let slowTimer: NodeJS.Timeout | undefined;
+
+const demoteSlow = () => {
+  slowTimer = undefined;
+  const cutoff = performance.now() - SLOW_MS;
+  for (const c of fresh) {
+    if (c.fresh && c.at <= cutoff) {
+      c.fresh = false;
+      freshCount--;
+    }
+  }
+  fresh = fresh.filter((c) => c.fresh);
+  pump();
+};
+
+const pump = () => {
+  while (freshCount < WINDOW && head < queue.length) {
+    const req = queue[head]!;
+    queue[head++] = undefined as never;
+    const call: Call = { fresh: true, at: performance.now() };
+    fresh.push(call);
+    freshCount++;
+    // lstat: a mount point is never a symlink, and a path swapped for one is not followed.
+    lstat(req.path, { bigint: true }, (err, st) => {
+      if (call.fresh) {
+        call.fresh = false;
+        freshCount--;
+      }
+      if (err) emit(encodeErr(req.id, errnoName(err), err.message));
+      else emit(encodeOk(req.id, devToString(st.dev), st.ino.toString()));
+      pump();
+    });
+  }
+  if (head === queue.length) {
+    queue = [];
+    head = 0;
+  } else {
+    slowTimer ??= setTimeout(demoteSlow, SLOW_MS);
+  }
+  if (fresh.length > 4 * WINDOW) fresh = fresh.filter((c) => c.fresh);
+};
+
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
 // Tell the daemon we are listening, so its probe clock never counts our start-up.
 process.stdout.write(`${READY}\n`);
@@ -42,11 +99,8 @@ rl.on('line', (line) => {
   if (line === PING) return emit(`${PONG}\n`);
   const req = decodeRequest(line);
   if (!req) return;
-  // lstat: a mount point is never a symlink, and a path swapped for one is not followed.
-  lstat(req.path, { bigint: true }, (err, st) => {
-    if (err) emit(encodeErr(req.id, errnoName(err), err.message));
-    else emit(encodeOk(req.id, devToString(st.dev), st.ino.toString()));
-  });
+  queue.push(req);
+  pump();
 });
 rl.on('close', () => {
   // Let pending calls finish and the loop drain; the process then exits by itself.

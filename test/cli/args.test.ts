@@ -115,3 +115,12 @@ test('every bad duration gets the same message: the flag, the value and the allo
   // A flag missing its value is still that, not a negative number.
   t.is(t.throws(() => parseCommandLine(['--kubelet-dir', '--interval', '1s'], {}), { instanceOf: UsageError })!.flag, 'kubelet-dir');
 });
+
+test('--path-timing is off by default, on from the flag or JFS_PROBER_PATH_TIMING, and anything else names the flag', (t) => {
+  t.is(run([]).pathTiming, false);
+  t.is(run(['--path-timing', 'on']).pathTiming, true);
+  t.is(run([], { JFS_PROBER_PATH_TIMING: 'on' }).pathTiming, true);
+  const err = t.throws(() => run(['--path-timing', 'yes']), { instanceOf: UsageError });
+  t.is((err as UsageError).flag, 'path-timing');
+  t.regex(err!.message, /--path-timing/);
+});

@@ -25,14 +25,14 @@ const paths: PathStatus[] = [
   },
 ];
 
-function sources(kube: StatusSources['kube']): StatusSources {
+function sources(kube: ReturnType<StatusSources['kube']>): StatusSources {
   return {
     node: 'node-a',
     version: '1.2.3',
     startedAt: '2026-01-01T00:00:00.000Z',
     ready: () => false,
     notReady: () => 'the kubelet pods directory /k/pods does not exist',
-    kube,
+    kube: () => kube,
     inFlight: () => 3,
     stuck: () => [
       { key: '0:52 /', since: Date.UTC(2026, 0, 1, 0, 2) },

@@ -12,6 +12,8 @@ import { startFakeApiServer } from '../fixtures/kube-api-server.js';
 async function setup(opts: { burst?: number; perSecond?: number; requestTimeoutMs?: number; waitForPodMs?: number } = {}) {
   const api = await startFakeApiServer();
   const client = openKube({ kind: 'kubeconfig', path: api.kubeconfig });
+  // Timed requests below: not counting the configuration's loading.
+  await client.loaded;
   let clock = 1_000_000;
   const waits: number[] = [];
   const results: string[] = [];

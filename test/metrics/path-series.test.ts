@@ -7,7 +7,7 @@ import type { VolumePath } from '../../src/types.js';
 const logger = createLogger({ write: () => {} });
 const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
 
-function setup() {
+function setup(pathTiming = true) {
   const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
   const metrics = createMetrics({
     tracker,
@@ -18,6 +18,7 @@ function setup() {
     stuck: () => 0,
     pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
     defaultMetrics: false,
+    pathTiming,
   });
   const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => metrics.render(format);
   return { tracker, render };
@@ -36,6 +37,13 @@ test('per-path series carry the path labels escaped, the state, and node_name', 
   t.true(text.includes(`juicefs_volume_path_last_probe_timestamp_seconds{${labels},${node}} 4.5\n`));
   t.true(text.includes(`juicefs_volume_path_state_since_timestamp_seconds{${labels},${node}} 5\n`));
   t.true(text.includes('# TYPE juicefs_volume_path_health gauge\n'));
+});
+
+test('without --path-timing a path has only its health and state series', async (t) => {
+  const { tracker, render } = setup(false);
+  tracker.observe(volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/mount'), { state: 'healthy', detail: '' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
+  const families = [...(await render()).matchAll(/^juicefs_volume_path_(\w+)\{/gm)].map((m) => m[1]);
+  t.deepEqual(families, ['health', 'state']);
 });
 
 test('a pending path has a state but no health series; a removed path has no series at all', async (t) => {
