@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { byPath, CLI, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
 import { afterCycles, eventually as until, mountTest, sampleValue as scalar, samples, sandbox } from './fixtures/harness.js';
-import { appPod, mountPod, startFakeApiServer, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
+import { appPod, mountPod, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
 import { bindMount, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
 

@@ -4,67 +4,22 @@
 // memory, events are queued, and an unreachable API server only makes the
 // cache stale.
 
-import type { CoreV1Event, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { setHeaderOptions, PatchStrategy, type KubeClient } from './client.js';
-import type { Logger } from '../log/logger.js';
+import type { V1Pod, V1PodList } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
-import { describeMountPod, healthValue, type MountPodState, type PathOwner, type Transition, type VolumePath } from '../types.js';
+import type { Logger } from '../log/logger.js';
+import { describeMountPod, healthValue, type VolumePath } from '../types.js';
+import type { Kube } from './adapter.js';
+import type { KubeClient } from './client.js';
 import type { KubeSource } from './detect.js';
-import { createEventRecorder, type EventRecorder, type EventResult, type EventSink, type EventWrite } from './event-recorder.js';
+import { createEventRecorder, type EventRecorder, type EventResult } from './event-recorder.js';
+import { podEventSink, REASON_RECOVERED, REASON_UNHEALTHY } from './event-sink.js';
 import { createPodCache, type PodCache } from './pod-cache.js';
 import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
 import { slimPod } from './slim.js';
 import type { EventType, PodRecord } from './types.js';
 
-export const COMPONENT = 'juicefs-path-prober';
-export const REASON_UNHEALTHY = 'VolumePathUnhealthy';
-export const REASON_RECOVERED = 'VolumePathRecovered';
-
-export interface KubeCounters {
-  readonly lists: number;
-  readonly watchFailures: number;
-  readonly claimErrors: number;
-  readonly events: ReadonlyMap<string, number>;
-}
-
-export interface Kube {
-  start(): void;
-  stop(): void;
-  owner(volume: VolumePath): PathOwner | undefined;
-  mountPodOf(volume: VolumePath): MountPodState | undefined;
-  /** Queues the event a state change calls for, if any. Returns at once. */
-  transition(t: Transition): void;
-  pathRemoved(volume: VolumePath): void;
-  /**
-   * Whether the API reports the pod gone: the watch saw it deleted, or a current cache has gone
-   * without it for `orphanAfterMs`. Never while stale or before the first list, and never on a
-   * cache with no pod at all (this prober's own pod runs on the node: none means a wrong --node-name).
-   */
-  podGone(podUid: string): boolean;
-  /** See PodCache.publishedAs; undefined until the first list. */
-  publishedAs(podUid: string, volumeName: string): string | null | undefined;
-  /** Listed, current, and every claim read: labels are as complete as they will get. */
-  settled(): boolean;
-  isStale(): boolean;
-  counters(): KubeCounters;
-  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
-  onMountPodChange(listener: () => void): void;
-  status(): KubeStatus;
-}
-
-/** The adapter's own state, for /status. */
-export interface KubeStatus {
-  readonly source: string;
-  readonly server: string;
-  readonly stale: boolean;
-  readonly synced: boolean;
-  readonly last_error: string | null;
-  readonly resource_version: string;
-  readonly pods: number;
-  readonly mount_pods: number;
-  /** queued, and sent events by type/result. */
-  readonly events: Readonly<Record<string, number>>;
-}
+export type { Kube, KubeCounters, KubeStatus } from './adapter.js';
+export { podEventSink } from './event-sink.js';
 
 export interface KubeOptions {
   readonly client: KubeClient;
@@ -85,35 +40,6 @@ export interface KubeOptions {
 
 /** Deleted pod uids remembered, at most (their paths are orphaned at once). */
 const DELETED_MEMORY = 4096;
-
-/** Events as the API takes them: created with POST, updated with a JSON merge PATCH. */
-export function podEventSink(client: KubeClient, nodeName: string): EventSink {
-  const body = (e: EventWrite): CoreV1Event => ({
-    metadata: { name: e.name, namespace: e.involved.namespace },
-    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: e.involved.namespace, name: e.involved.name, uid: e.involved.uid },
-    type: e.type,
-    reason: e.reason,
-    message: e.message,
-    count: e.count,
-    firstTimestamp: e.firstTimestamp,
-    lastTimestamp: e.lastTimestamp,
-    source: { component: COMPONENT, host: nodeName },
-    reportingComponent: COMPONENT,
-    reportingInstance: nodeName,
-  });
-  return {
-    async create(e) {
-      await client.core.createNamespacedEvent({ namespace: e.involved.namespace, body: body(e) });
-    },
-    async update(e) {
-      const patch = { message: e.message, count: e.count, lastTimestamp: e.lastTimestamp.toISOString(), type: e.type };
-      await client.core.patchNamespacedEvent(
-        { name: e.name, namespace: e.involved.namespace, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    },
-  };
-}
 
 export function createKube(opts: KubeOptions): Kube {
   const { client, logger, nodeName } = opts;

@@ -1,0 +1,51 @@
+// The Kubernetes adapter as the rest of the prober sees it: who a path belongs
+// to, which mount pod serves it, events on transitions, and its own state. Our
+// own types only; the API's stay inside kube/.
+
+import type { MountPodState, PathOwner, Transition, VolumePath } from '../types.js';
+
+export interface KubeCounters {
+  readonly lists: number;
+  readonly watchFailures: number;
+  readonly claimErrors: number;
+  readonly events: ReadonlyMap<string, number>;
+}
+
+export interface Kube {
+  start(): void;
+  stop(): void;
+  owner(volume: VolumePath): PathOwner | undefined;
+  mountPodOf(volume: VolumePath): MountPodState | undefined;
+  /** Queues the event a state change calls for, if any. Returns at once. */
+  transition(t: Transition): void;
+  pathRemoved(volume: VolumePath): void;
+  /**
+   * Whether the API reports the pod gone: the watch saw it deleted, or a current cache has gone
+   * without it for `orphanAfterMs`. Never while stale or before the first list, and never on a
+   * cache with no pod at all (this prober's own pod runs on the node: none means a wrong --node-name).
+   */
+  podGone(podUid: string): boolean;
+  /** See PodCache.publishedAs; undefined until the first list. */
+  publishedAs(podUid: string, volumeName: string): string | null | undefined;
+  /** Listed, current, and every claim read: labels are as complete as they will get. */
+  settled(): boolean;
+  isStale(): boolean;
+  counters(): KubeCounters;
+  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
+  onMountPodChange(listener: () => void): void;
+  status(): KubeStatus;
+}
+
+/** The adapter's own state, for /status. */
+export interface KubeStatus {
+  readonly source: string;
+  readonly server: string;
+  readonly stale: boolean;
+  readonly synced: boolean;
+  readonly last_error: string | null;
+  readonly resource_version: string;
+  readonly pods: number;
+  readonly mount_pods: number;
+  /** queued, and sent events by type/result. */
+  readonly events: Readonly<Record<string, number>>;
+}
