@@ -4,7 +4,7 @@
 // calls return) → gone (exited, or stopped answering a ping). The pool decides
 // when to retire it; this module decides when it is gone.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HelperLostError } from '../errors.js';
@@ -17,10 +17,17 @@ export type SpawnHelper = (threads: number) => ChildProcess;
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
 
+let liteMode: boolean | undefined;
+/** V8 flags come and go between Node versions, and an unknown one would stop every helper from starting: asked once. */
+function supportsLiteMode(): boolean {
+  liteMode ??= spawnSync(process.execPath, ['--lite-mode', '-e', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return liteMode;
+}
+
 export const spawnNodeHelper: SpawnHelper = (threads) =>
   // --lite-mode: no optimizing compiler; the helper's work is a few lines of JavaScript per
   // probe, and it saves ~2 MiB on every node.
-  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', '--lite-mode', HELPER_SCRIPT], {
+  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', ...(supportsLiteMode() ? ['--lite-mode'] : []), HELPER_SCRIPT], {
     // stderr is piped, not inherited: a helper stuck on a mount must not hold the daemon's own stdio open.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
