@@ -55,10 +55,6 @@ export interface CycleOptions {
 
 export type RunCycle = () => Promise<CycleReport>;
 
-/** Bounds of the recheck of a path published and not mounted yet. */
-const PENDING_RECHECK_MIN_MS = 250;
-const PENDING_RECHECK_MAX_MS = 5000;
-
 export function createCycle(opts: CycleOptions): RunCycle {
   const { tracker, logger, clock } = opts;
   const monotonic = opts.monotonic ?? (() => performance.now());
@@ -116,10 +112,9 @@ export function createCycle(opts: CycleOptions): RunCycle {
     const inspections = mapLimit(c.unmounted, 16, async (v) => {
       const i = await opts.inspector.inspect(v);
       const firstSeen = tracker.firstSeen(v.path);
-      const ageMs = 'publishedAt' in i ? clock.now() - i.publishedAt : 0;
       const outcome = unmountedOutcome(i, {
         everMounted: tracker.everMounted(v.path),
-        ageMs,
+        ageMs: 'publishedAt' in i ? clock.now() - i.publishedAt : 0,
         watchedMs: firstSeen === undefined ? 0 : monotonic() - firstSeen,
         publishGraceMs: opts.publishGraceMs,
       });
@@ -134,9 +129,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
         case 'verdict':
           logger.forget(`inspect:${v.path}`);
           apply(v, outcome.verdict);
-          // kubelet makes the directory, then the driver mounts it, usually within a second or
-          // two: look again soon rather than an interval later, less often as the wait grows.
-          if (outcome.verdict.state === 'pending') later(Math.min(PENDING_RECHECK_MAX_MS, Math.max(PENDING_RECHECK_MIN_MS, ageMs / 2)));
+          if (outcome.recheckInMs !== undefined) later(outcome.recheckInMs);
       }
     });
 

@@ -13,12 +13,17 @@ import type { Inspection } from '../discovery/path-inspector.js';
 import type { PathState } from '../types.js';
 import { formatMs, type Verdict } from './verdict.js';
 
+/** Bounds of the recheck of a path published and not mounted yet. */
+const PENDING_RECHECK_MIN_MS = 250;
+const PENDING_RECHECK_MAX_MS = 5000;
+
 /** Why a path's series go when its volume is unpublished or its pod removed. */
 export const UNPUBLISHED = 'volume unpublished or pod removed';
 
 export type UnmountedOutcome =
   | { readonly kind: 'remove'; readonly why: string }
-  | { readonly kind: 'verdict'; readonly verdict: Verdict }
+  /** `recheckInMs`: look at the path again this soon (a publish in progress). */
+  | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly recheckInMs?: number }
   | { readonly kind: 'unknown'; readonly error: unknown };
 
 export interface GraceFacts {
@@ -47,6 +52,9 @@ export function unmountedOutcome(i: Inspection, f: GraceFacts): UnmountedOutcome
         return {
           kind: 'verdict',
           verdict: { state: 'pending', detail: `published ${formatMs(Math.max(0, f.ageMs))} ago, not mounted yet (grace ${formatMs(f.publishGraceMs)})` },
+          // kubelet makes the directory, then the driver mounts it, usually within a second or
+          // two: look again soon rather than an interval later, less often as the wait grows.
+          recheckInMs: Math.min(PENDING_RECHECK_MAX_MS, Math.max(PENDING_RECHECK_MIN_MS, f.ageMs / 2)),
         };
       }
       return {

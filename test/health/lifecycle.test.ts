@@ -9,6 +9,7 @@ const grace = { everMounted: false, ageMs: 5_000, watchedMs: 5_000, publishGrace
 test('a path published and never mounted is pending within the grace, then not_mounted or not_found', (t) => {
   t.like(unmountedOutcome({ kind: 'unmounted', publishedAt: 0 }, grace), { kind: 'verdict', verdict: { state: 'pending', detail: 'published 5.0s ago, not mounted yet (grace 1m)' } });
   t.like(unmountedOutcome({ kind: 'missing', publishedAt: 0 }, grace), { kind: 'verdict', verdict: { state: 'pending' } });
+  t.is((unmountedOutcome({ kind: 'unmounted', publishedAt: 0 }, grace) as { recheckInMs?: number }).recheckInMs, 2500, 'a pending path is looked at again after half its age');
   t.like(unmountedOutcome({ kind: 'unmounted', publishedAt: 0 }, { ...grace, ageMs: 60_000 }), { kind: 'verdict', verdict: { state: 'not_mounted', detail: 'nothing is mounted here' } });
   t.like(unmountedOutcome({ kind: 'missing', publishedAt: 0 }, { ...grace, ageMs: 61_000 }), { kind: 'verdict', verdict: { state: 'not_found', detail: 'the mount directory does not exist' } });
 });
