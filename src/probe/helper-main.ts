@@ -9,6 +9,7 @@
 
 import { lstat } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createFifo } from '../shared/fifo.js';
 import { decodeRequest, devToString, encodeErr, encodeOk, errnoName, PING, PONG, READY } from './helper-protocol.js';
 
 process.title = 'juicefs-path-prober-helper';
@@ -46,8 +47,7 @@ interface Call {
   fresh: boolean;
   readonly at: number;
 }
-let queue: { id: number; path: string }[] = [];
-let head = 0;
+const queue = createFifo<{ id: number; path: string }>();
 let fresh: Call[] = [];
 let freshCount = 0;
 let slowTimer: NodeJS.Timeout | undefined;
@@ -66,9 +66,8 @@ const demoteSlow = () => {
 };
 
 const pump = () => {
-  while (freshCount < WINDOW && head < queue.length) {
-    const req = queue[head]!;
-    queue[head++] = undefined as never;
+  while (freshCount < WINDOW && queue.length > 0) {
+    const req = queue.shift()!;
     const call: Call = { fresh: true, at: performance.now() };
     fresh.push(call);
     freshCount++;
@@ -83,12 +82,7 @@ const pump = () => {
       pump();
     });
   }
-  if (head === queue.length) {
-    queue = [];
-    head = 0;
-  } else {
-    slowTimer ??= setTimeout(demoteSlow, SLOW_MS);
-  }
+  if (queue.length > 0) slowTimer ??= setTimeout(demoteSlow, SLOW_MS);
   if (fresh.length > 4 * WINDOW) fresh = fresh.filter((c) => c.fresh);
 };
 
