@@ -35,14 +35,9 @@ export type ReadText = (file: string) => Promise<string>;
 
 export const readTextFile: ReadText = (file) => readFile(file, 'utf8');
 
-export async function readMountTable(file: string, read: ReadText = readTextFile): Promise<MountTable> {
-  let text: string;
-  try {
-    text = await read(file);
-  } catch (cause) {
-    throw new MalformedFileError(file, 'cannot read the mount table', { cause });
-  }
-  return mountTableOf(file, text);
+/** One read and parse of the mount table. */
+export function readMountTable(file: string, read: ReadText = readTextFile): Promise<MountTable> {
+  return createMountTableReader(file, read)();
 }
 
 /**
