@@ -9,7 +9,7 @@
 
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
-import { realTimers, type Timers } from '../shared/timers.js';
+import { realTimers, sleep, type Timers } from '../shared/timers.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery-fs.js';
 import { describePodsDirError, type Inventory } from './inventory.js';
 import type { KubeletLayout } from './kubelet-layout.js';
@@ -158,7 +158,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
       const w = watcher;
       watcher = undefined;
       // chokidar can take long to close on a big tree; shutdown does not wait for it.
-      if (w) await Promise.race([w.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+      if (w) await Promise.race([w.close(), sleep(500)]);
     },
   };
 }

@@ -3,11 +3,10 @@
 
 import type { Logger } from '../log/logger.js';
 import { healthValue, type PathState, type PathStatus, type Transition, type VolumePath } from '../types.js';
-
-export type { Transition } from '../types.js';
 import { unmountHold } from './lifecycle.js';
 import type { Verdict } from './verdict.js';
 
+export type { Transition } from '../types.js';
 
 export interface ProbeFacts {
   readonly at: number;

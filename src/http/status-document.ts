@@ -32,7 +32,7 @@ export interface PathDocument {
   readonly pod_uid: string;
   readonly pv: string;
   readonly volume_id: string;
-  readonly subpath?: { readonly volumeName: string; readonly container: string; readonly index: string };
+  readonly subpath?: PathStatus['volume']['subpath'];
   readonly state: PathState;
   /** 1, 0, or null while no health series is exported (pending, orphaned). */
   readonly health: 0 | 1 | null;
