@@ -35,6 +35,16 @@ export function isPlainName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
 }
 
+/**
+ * The directories the watcher may watch for a pod, shallowest first: the pod's
+ * own, volumes/ and the CSI plugin's. None holds a mount point itself (the
+ * mount points are under the CSI plugin's <pv>/ directories).
+ */
+export function podWatchChain(layout: KubeletLayout, podUid: string): readonly string[] {
+  const pod = layout.podDir(podUid);
+  return [pod, path.join(pod, 'volumes'), layout.csiDir(podUid)];
+}
+
 export function createKubeletLayout(kubeletDir: string): KubeletLayout {
   const root = path.resolve(kubeletDir);
   const podsDir = path.join(root, 'pods');

@@ -36,7 +36,7 @@ export interface PodDiscoveryOptions {
   readonly onWatchError?: () => void;
   readonly fs?: DiscoveryFs;
   readonly timers?: Timers;
-  /** Starts a watch: chokidar on the real directory by default. */
+  /** Starts a watch: inotify on the real directory by default. */
   readonly watch?: (opts: PodWatcherOptions) => PodWatcher;
   /** How long a pod's changes are gathered before its one rescan. */
   readonly debounceMs?: number;
@@ -157,7 +157,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
       dirty.clear();
       const w = watcher;
       watcher = undefined;
-      // chokidar can take long to close on a big tree; shutdown does not wait for it.
+      // Closing thousands of watches can take a while; shutdown does not wait for it.
       if (w) await Promise.race([w.close(), sleep(500)]);
     },
   };

@@ -1,21 +1,26 @@
 // Watches the kubelet pods tree for pods and CSI volume directories coming and
 // going, so a new pod's paths appear and a deleted pod's go within about a second.
 //
-// chokidar lstat's every entry of each directory it reads, before any filter
-// applies. So it must never read a directory that holds a mount point: with
-// depth 3 from pods/ it reads pods/, <uid>/, <uid>/volumes/ and
-// <uid>/volumes/kubernetes.io~csi/, and stops at the <pv>/ directories (their
-// `mount` entry is never listed); everything else under a pod is ignored
-// before it is read (other volume plugins' directories hold mount points too).
+// Plain inotify through fs.watch: one watch on pods/ and one per pod, on the
+// deepest directory of <uid>/volumes/kubernetes.io~csi that exists (its events
+// are the <pv> directories coming and going; while it is missing, the pod's
+// directory or volumes/ says when it appears). A watch reads nothing: no
+// directory under a pod is listed and no entry is stat'ed, so a hung mount
+// point anywhere in the tree cannot block it. A generic tree watcher (chokidar)
+// lstat'ed every entry of each directory it read and kept ~10 KiB per
+// directory (~300 MiB on a 10,000-pod node); this keeps ~1 KiB per pod.
 
-import { watch, type FSWatcher } from 'chokidar';
-import path from 'node:path';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
-import { CSI_PLUGIN_DIR, type KubeletLayout } from './kubelet-layout.js';
+import { mapLimit } from '../shared/map-limit.js';
+import { podWatchChain, type KubeletLayout } from './kubelet-layout.js';
 
 export interface PodWatcher {
-  /** Resolves once the initial tree has been read. */
+  /** Resolves once every pod present at the start is watched. */
   readonly ready: Promise<void>;
+  /** Directories watched now (pods/ and one per pod). */
+  watches(): number;
   close(): Promise<void>;
 }
 
@@ -35,68 +40,145 @@ export interface PodWatcherOptions {
 
 /** ENOSPC from inotify_add_watch (fs.inotify.max_user_watches), EMFILE from inotify_init (max_user_instances). */
 export function isWatchLimitError(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  const code = errorCode(err);
   return code === 'ENOSPC' || code === 'EMFILE';
 }
 
-export const WATCH_DEPTH = 3;
-
-/** Whether chokidar may look at a path: only the chain pods/<uid>/volumes/kubernetes.io~csi/<pv>. */
-export function isWatchable(layout: KubeletLayout, p: string): boolean {
-  if (p === layout.podsDir) return true;
-  if (!p.startsWith(layout.podsDir + path.sep)) return false;
-  const parts = p.slice(layout.podsDir.length + 1).split(path.sep);
-  switch (parts.length) {
-    case 1:
-      return true; // <uid>
-    case 2:
-      return parts[1] === 'volumes';
-    case 3:
-      return parts[1] === 'volumes' && parts[2] === CSI_PLUGIN_DIR;
-    case 4:
-      return parts[1] === 'volumes' && parts[2] === CSI_PLUGIN_DIR; // <pv>, never read (depth)
-    default:
-      return false;
-  }
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
+
+interface DirId {
+  readonly dir: string;
+  readonly ino: number;
+}
+
+interface PodWatch extends DirId {
+  readonly handle: fs.FSWatcher;
+}
+
+/** The deepest directory of a pod's watch chain that exists, or undefined when the pod is gone. */
+async function deepestDir(chain: readonly string[]): Promise<DirId | undefined> {
+  let found: DirId | undefined;
+  for (const dir of chain) {
+    const st = await fsp.lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) break;
+    found = { dir, ino: st.ino };
+  }
+  return found;
+}
+
+const sameDir = (a: DirId | undefined, b: DirId | undefined) => a?.dir === b?.dir && a?.ino === b?.ino;
 
 export function watchPods(opts: PodWatcherOptions): PodWatcher {
   const { layout, logger } = opts;
-  const watcher: FSWatcher = watch(layout.podsDir, {
-    depth: WATCH_DEPTH,
-    ignoreInitial: true,
-    followSymlinks: false,
-    persistent: true,
-    ignored: (p: string) => !isWatchable(layout, p),
-  });
-
-  const podOf = (p: string): string | undefined => {
-    if (!p.startsWith(layout.podsDir + path.sep)) return undefined;
-    return p.slice(layout.podsDir.length + 1).split(path.sep)[0];
-  };
-
-  const onEvent = (p: string) => {
-    const uid = podOf(p);
-    if (uid) opts.onPodChange(uid);
-  };
-  watcher.on('addDir', onEvent);
-  watcher.on('unlinkDir', onEvent);
+  const pods = new Map<string, PodWatch>();
+  // A pod being (re)armed, and whether another event asked for it meanwhile.
+  const arming = new Map<string, { again: boolean }>();
+  let root: fs.FSWatcher | undefined;
+  let closed = false;
   let limited = false;
-  watcher.on('error', (err: unknown) => {
+
+  const failed = (err: unknown) => {
     opts.onError?.(err);
     if (isWatchLimitError(err)) {
-      // One error per directory that could not be watched: report the condition once.
       if (!limited) opts.onLimit?.(err);
       limited = true;
       return;
     }
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : String(err);
-    logger.once(`watch-error:${code}`, 'warn', 'pods directory watch error; periodic resync continues', { error: err });
-  });
+    logger.once(`watch-error:${errorCode(err) ?? String(err)}`, 'warn', 'pods directory watch error; periodic resync continues', {
+      error: err instanceof Error ? err : String(err),
+    });
+  };
 
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  /** A watch on dir, or undefined when dir went away meanwhile or the kernel refused. */
+  const open = (dir: string, onEvent: (name: string | null) => void): fs.FSWatcher | undefined => {
+    try {
+      const w = fs.watch(dir, { persistent: true }, (_event, name) => onEvent(typeof name === 'string' ? name : null));
+      w.on('error', (err) => {
+        failed(err);
+        onEvent(null);
+      });
+      return w;
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failed(err);
+      return undefined;
+    }
+  };
+
+  const unwatch = (uid: string) => {
+    pods.get(uid)?.handle.close();
+    pods.delete(uid);
+  };
+
+  // Watch the pod's deepest existing chain directory. Checked again after the
+  // watch is placed: a deeper directory created, or the directory replaced,
+  // between the look and the watch would otherwise go unseen.
+  const armOnce = async (uid: string) => {
+    const chain = podWatchChain(layout, uid);
+    let target = await deepestDir(chain);
+    while (!closed) {
+      if (!target) return unwatch(uid);
+      if (sameDir(pods.get(uid), target)) return;
+      unwatch(uid);
+      const handle = open(target.dir, () => podEvent(uid));
+      if (!handle) return;
+      pods.set(uid, { ...target, handle });
+      target = await deepestDir(chain);
+    }
+  };
+
+  const arm = async (uid: string): Promise<void> => {
+    const busy = arming.get(uid);
+    if (busy) {
+      busy.again = true;
+      return;
+    }
+    const state = { again: true };
+    arming.set(uid, state);
+    try {
+      while (state.again && !closed) {
+        state.again = false;
+        await armOnce(uid);
+      }
+    } finally {
+      arming.delete(uid);
+    }
+  };
+
+  const podEvent = (uid: string) => {
+    if (closed) return;
+    opts.onPodChange(uid);
+    void arm(uid);
+  };
+
+  const armAll = async () => {
+    const names = await fsp.readdir(layout.podsDir).catch((err: unknown) => {
+      failed(err);
+      return [] as string[];
+    });
+    await mapLimit(names, 16, arm);
+  };
+
+  const start = async () => {
+    root = open(layout.podsDir, (name) => {
+      if (closed) return;
+      if (name === null) return void armAll();
+      podEvent(name);
+    });
+    if (!root) return;
+    await armAll();
+  };
+
   return {
-    ready,
-    close: () => watcher.close(),
+    ready: start(),
+    watches: () => pods.size + (root ? 1 : 0),
+    async close() {
+      closed = true;
+      root?.close();
+      root = undefined;
+      for (const uid of [...pods.keys()]) unwatch(uid);
+    },
   };
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createKubeletLayout, isPlainName } from '../../src/discovery/kubelet-layout.js';
+import { createKubeletLayout, isPlainName, podWatchChain } from '../../src/discovery/kubelet-layout.js';
 
 const layout = createKubeletLayout('/var/lib/kubelet/');
 
@@ -32,4 +32,12 @@ test('anything else, or outside the pods dir, is not classified', (t) => {
 test('plain names exclude separators, dot entries and NUL', (t) => {
   t.true(isPlainName('pvc-1 with space'));
   for (const bad of ['', '.', '..', 'a/b', 'a\0b']) t.false(isPlainName(bad), bad);
+});
+
+test('a pod is watched through its own directory, volumes/ and the CSI plugin directory, never a <pv>/ directory', (t) => {
+  t.deepEqual(podWatchChain(layout, 'u1'), [
+    '/var/lib/kubelet/pods/u1',
+    '/var/lib/kubelet/pods/u1/volumes',
+    '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi',
+  ]);
 });
