@@ -3,7 +3,7 @@
 // Root and /dev/fuse; runs itself in a private mount namespace.
 //
 //   node dist/bench/run.js [--smoke] [--only=realistic,scale,hung,latency,node-exporter] [--out=bench/results/latest.json]
-//                          [--scale=10000/10000,10000/100] [--cpu-prof=<dir>] [--warmup-s=30 --window-s=60 (realistic)]
+//                          [--scale=10000/10000,10000/100,10000/10000x40] [--cpu-prof=<dir>] [--warmup-s=30 --window-s=60 (realistic)]
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll, mountPrivileges, reexecInPrivateMountNamespace } from '../test/fixtures/mounts.js';
 import { describeMachine } from './lib/machine.js';
 import { round } from './lib/stats.js';
-import { runScale, type ScaleResult } from './scenarios/scale.js';
+import { parseScaleCase, runScale, type ScaleResult } from './scenarios/scale.js';
 import { profileInto } from './lib/prober.js';
 import { runHung, type HungResult } from './scenarios/hung.js';
 import { runLatency, type LatencyResult } from './scenarios/latency.js';
@@ -73,15 +73,16 @@ async function main() {
   }
 
   if (ONLY.has('scale')) {
-    const cases = flag('scale') ? flag('scale')!.split(',').map((c) => ({ paths: Number(c.split('/')[0]), sources: Number(c.split('/')[1] ?? c.split('/')[0]) })) : SMOKE ? [{ paths: 20, sources: 20 }, { paths: 40, sources: 4 }] : [{ paths: 100, sources: 100 }, { paths: 1000, sources: 1000 }, { paths: 10_000, sources: 10_000 }, { paths: 10_000, sources: 100 }];
+    const cases = (flag('scale')?.split(',') ?? (SMOKE ? ['20/20', '40/4x4'] : ['100/100', '1000/1000', '10000/10000', '10000/100', '10000/10000x40'])).map(parseScaleCase);
     results.scale = [];
     for (const c of cases) {
-      log(`scale: ${c.paths} paths over ${c.sources} sources`);
+      log(`scale: ${c.paths} paths over ${c.sources} sources, ${c.volumesPerPod} per pod`);
       results.scale.push(await runScale(c, { intervalMs: SMOKE ? 500 : 2000, cycles: SMOKE ? 2 : 10, scrapes: SMOKE ? 5 : 50, threads: THREADS }));
     }
     table('Scale (interval 2 s; CPU and RSS are the daemon plus its probe helpers)', results.scale.map((r) => ({
       paths: r.paths,
       sources: r.sources,
+      pods: Math.ceil(r.paths / r.volumesPerPod),
       'first cycle s': r.readyMs / 1000,
       'cycle ms': r.cycleWallMs,
       'CPU ms/cycle': r.cpuMsPerCycle,

@@ -29,8 +29,11 @@ export interface Fleet {
   readonly tree: KubeletTree;
   readonly groups: SourceGroup[];
   readonly paths: FleetPath[];
-  /** Publishes and mounts `count` more paths of a group, each its own source unless `sharedSources` is set. */
-  add(group: string, count: number, opts?: { sharedSources?: number; prefix?: string }): FleetPath[];
+  /**
+   * Publishes and mounts `count` more paths of a group, each its own source unless `sharedSources`
+   * is set, each in its own pod unless `volumesPerPod` is set.
+   */
+  add(group: string, count: number, opts?: { sharedSources?: number; prefix?: string; volumesPerPod?: number }): FleetPath[];
   removePod(podUid: string): void;
   close(): void;
 }
@@ -68,11 +71,13 @@ export async function createFleet(name: string, groups: readonly { name: string;
       const shared = opts.sharedSources ?? 0;
       const first = nextSource;
       nextSource += shared > 0 ? shared : count;
+      const perPod = opts.volumesPerPod ?? 1;
       const added: FleetPath[] = [];
       const pairs: [string, string][] = [];
+      let podUid = '';
       for (let i = 0; i < count; i++) {
         const source = first + (shared > 0 ? i % shared : i);
-        const podUid = `${opts.prefix ?? 'pod'}-${String(nextPod++).padStart(6, '0')}-${g.name}`;
+        if (i % perPod === 0) podUid = `${opts.prefix ?? 'pod'}-${String(nextPod++).padStart(6, '0')}-${g.name}`;
         const pv = `pvc-${String(source).padStart(6, '0')}`;
         const v = tree.publish(podUid, pv, { volumeHandle: pv });
         // Binds of one directory share device and mount root: one mount source.

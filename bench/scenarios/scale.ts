@@ -12,6 +12,16 @@ import { median, quantile } from '../lib/stats.js';
 export interface ScaleCase {
   readonly paths: number;
   readonly sources: number;
+  /** CSI volumes per pod (1: as many pods as paths). */
+  readonly volumesPerPod: number;
+}
+
+/** `paths/sources` or `paths/sourcesxvolumesPerPod`, e.g. `10000/10000x40` (250 pods × 40 volumes). */
+export function parseScaleCase(spec: string): ScaleCase {
+  const m = /^(\d+)(?:\/(\d+)(?:x(\d+))?)?$/.exec(spec);
+  if (!m) throw new Error(`--scale: expected paths/sources[xvolumesPerPod], got ${JSON.stringify(spec)}`);
+  const paths = Number(m[1]);
+  return { paths, sources: Number(m[2] ?? paths), volumesPerPod: Number(m[3] ?? 1) };
 }
 
 export interface ScaleResult extends ScaleCase {
@@ -47,7 +57,7 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
     for (let i = 0; i < servers; i++) {
       const n = Math.floor(c.paths / servers) + (i < c.paths % servers ? 1 : 0);
       const s = Math.floor(c.sources / servers) + (i < c.sources % servers ? 1 : 0);
-      fleet.add(`fs${i}`, n, s < n ? { sharedSources: s } : {});
+      fleet.add(`fs${i}`, n, { ...(s < n ? { sharedSources: s } : {}), volumesPerPod: c.volumesPerPod });
     }
     // The daemon stats each source once; the floor does the same.
     const perSource = new Map<number, string>();
