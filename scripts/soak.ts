@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration, formatDuration } from '../src/cli/duration.js';
 import { startDaemon } from '../test/fixtures/daemon.js';
+import { IMAGE_NODE_OPTIONS } from '../bench/lib/prober.js';
 import { createKubeletTree, newPodUid } from '../test/fixtures/kubelet-tree.js';
 import { bindMount, cleanupAll, forceUnmount, mountPrivileges, startFuse, type FuseHandle, type FuseMode } from '../test/fixtures/mounts.js';
 
@@ -133,7 +134,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < PATHS; i++) addPod();
   process.stdout.write(`soak: ${PATHS} paths on ${CLIENTS} FUSE clients, ${formatDuration(durationMs!)}, seed ${values.seed}\n`);
 
-  daemon = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', INTERVAL, '--timeout', TIMEOUT, '--resync', '30s', '--publish-grace', '5s']);
+  // With the image's NODE_OPTIONS: the heap limits there decide how far RSS grows.
+  daemon = await startDaemon(['--kubelet-dir', k.kubeletDir, '--interval', INTERVAL, '--timeout', TIMEOUT, '--resync', '30s', '--publish-grace', '5s'], {
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+  });
   const pid = daemon.child.pid!;
   await daemon.waitFor((s) => s.ready && s.paths.length === PATHS, 60_000, 'all paths');
 
@@ -276,9 +280,12 @@ async function main(): Promise<void> {
   const last = samples[samples.length - 1]!;
   const maxRss = Math.max(...samples.map((s) => s.rss));
   const maxFds = Math.max(...samples.map((s) => s.fds));
+  // Growth is judged from 5 minutes in (or the first sample of a shorter run): start-up and warm-up are not growth.
+  const settled = samples.find((s) => s.at >= 5 * 60_000) ?? first;
   const summary = [
     `soak done: ${formatDuration(Date.now() - t0)}, ${scrapes} scrapes (slowest ${maxScrapeMs.toFixed(1)} ms), ${events} fault/churn events, ${checked} settled path checks`,
-    `daemon RSS start ${(first.rss / 2 ** 20).toFixed(1)} MiB, end ${(last.rss / 2 ** 20).toFixed(1)} MiB, max ${(maxRss / 2 ** 20).toFixed(1)} MiB`,
+    `daemon RSS start ${(first.rss / 2 ** 20).toFixed(1)} MiB, at ${formatDuration(Math.round(settled.at / 1000) * 1000)} ${(settled.rss / 2 ** 20).toFixed(1)} MiB, end ${(last.rss / 2 ** 20).toFixed(1)} MiB (${(((last.rss - settled.rss) / settled.rss) * 100).toFixed(1)} %), max ${(maxRss / 2 ** 20).toFixed(1)} MiB`,
+    `helper RSS at ${formatDuration(Math.round(settled.at / 1000) * 1000)} ${(settled.helperRss / 2 ** 20).toFixed(1)} MiB, end ${(last.helperRss / 2 ** 20).toFixed(1)} MiB`,
     `daemon fds start ${first.fds}, end ${last.fds}, max ${maxFds}`,
     `stale series ${stale}, wrong states ${wrong}`,
     ...wrongExamples.map((w) => `  ${w}`),
