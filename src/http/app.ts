@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger.js';
 import { negotiateFormat, OPENMETRICS_TEXT, PROMETHEUS_TEXT, type Format } from '../metrics/exposition.js';
 
 export interface AppDeps {
-  readonly renderMetrics: (format: Format) => Promise<string>;
+  /** The /metrics body in `format` (see metrics/scrape-body.ts). */
+  readonly renderMetrics: (format: Format) => Promise<Buffer>;
   readonly status: () => unknown;
   /** The HTML page at `/` (see status-page.ts). */
   readonly statusPage: () => string;
