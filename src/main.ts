@@ -58,7 +58,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger,
     isReady,
     notReadyReason: () => discovery.podsDirProblem() ?? 'waiting for the first probe cycle',
-    renderMetrics: (format) => core.metrics.body.render(format),
+    renderMetrics: (format, gzip) => core.metrics.body.render(format, gzip),
     status: () =>
       statusDocument({
         node: config.nodeName,

@@ -224,7 +224,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registry,
     pathSeries,
     body,
-    render: async (format) => (await body.render(format)).toString('utf8'),
+    render: async (format) => (await body.render(format, false)).toString('utf8'),
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);

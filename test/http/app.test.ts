@@ -15,7 +15,7 @@ async function serve(over: Partial<AppDeps> = {}) {
   const app = createApp({
     logger: createLogger({ write: () => {} }),
     isReady: () => ready,
-    renderMetrics: (f) => body.render(f),
+    renderMetrics: (f, gzip) => body.render(f, gzip),
     status: () => ({ paths: [] }),
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,

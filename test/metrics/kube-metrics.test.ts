@@ -2,6 +2,7 @@
 // the per-path text is kept between scrapes.
 
 import test from 'ava';
+import { gunzipSync } from 'node:zlib';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
@@ -38,15 +39,20 @@ test('a scrape right after the pod cache changes shows the new owner labels', as
     defaultMetrics: false,
   });
   tracker.observe(volume, { state: 'healthy', detail: '' }, 1_000);
-  const info = async () => samples((await metrics.body.render('prometheus')).toString(), 'juicefs_volume_path_info', { volume_path: path })[0]?.labels;
+  const info = async (gzip = false) => {
+    const body = await metrics.body.render('prometheus', gzip);
+    return samples((gzip ? gunzipSync(body) : body).toString(), 'juicefs_volume_path_info', { volume_path: path })[0]?.labels;
+  };
   t.is(await info(), undefined, 'no info family before Kubernetes mode is on');
   registerKubeMetrics({ registry: metrics.registry, pathSeries: metrics.pathSeries, owner: kube.owner, ownerRevision: kube.ownerRevision, stale: kube.isStale, counters: kube.counters });
   t.like(await info(), { pod_name: '', pvc_name: '', mount_pod: 'juicefs-n1-pv-a' });
+  t.like(await info(true), { pod_name: '', pvc_name: '', mount_pod: 'juicefs-n1-pv-a' });
 
   api.setClaim('default', 'data-web-0', 'pv-a');
   api.putPod(appPod({ uid: 'u1', name: 'web-0', node: 'n1', claims: { data: 'data-web-0' } }));
   await until('the pod and its claim known', () => kube.owner(volume)?.pvc === 'data-web-0');
   t.like(await info(), { pod_namespace: 'default', pod_name: 'web-0', pvc_name: 'data-web-0', mount_pod: 'juicefs-n1-pv-a' });
+  t.like(await info(true), { pod_name: 'web-0', pvc_name: 'data-web-0' });
 
   api.deletePod('m1');
   await until('the mount pod gone', () => kube.mountPodOf(volume)?.phase === 'Deleted');
@@ -55,4 +61,5 @@ test('a scrape right after the pod cache changes shows the new owner labels', as
   api.deletePod('u1');
   await until('the pod gone', () => kube.owner(volume) === undefined);
   t.like(await info(), { pod_namespace: '', pod_name: '', pvc_name: '', mount_pod: '' });
+  t.like(await info(true), { pod_name: '', pvc_name: '' });
 });

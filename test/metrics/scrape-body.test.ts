@@ -1,6 +1,7 @@
 // The scrape body keeps the per-path text between scrapes, and never past a change.
 
 import test from 'ava';
+import zlib from 'node:zlib';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import { renderRegistry, type Format } from '../../src/metrics/exposition.js';
@@ -29,10 +30,13 @@ function setup(pathTiming = false) {
   });
   const observe = (v: VolumePath, state: PathState, probeAt?: number) =>
     tracker.observe(v, { state, detail: '' }, ++asOf, probeAt === undefined ? undefined : { at: probeAt, ms: 3, source: '0:50 /' });
-  /** The body in every format, as text. */
+  /** Every way the body is served, as text: both formats, plain and gunzipped. */
   const scrapes = async () => {
     const out: { what: string; text: string }[] = [];
-    for (const format of FORMATS) out.push({ what: format, text: (await metrics.body.render(format)).toString() });
+    for (const format of FORMATS) {
+      out.push({ what: `${format}, plain`, text: (await metrics.body.render(format, false)).toString() });
+      out.push({ what: `${format}, gzip`, text: zlib.gunzipSync(await metrics.body.render(format, true)).toString() });
+    }
     return out;
   };
   return { tracker, metrics, observe, scrapes };
@@ -40,7 +44,7 @@ function setup(pathTiming = false) {
 
 const stateOf = (text: string, v: VolumePath) => samples(text, 'juicefs_volume_path_state', { volume_path: v.path }).find((s) => s.value === 1)?.labels.state;
 
-test('a scrape right after a state change shows the new state, in every format', async (t) => {
+test('a scrape right after a state change shows the new state, in every format and encoding', async (t) => {
   const { observe, scrapes } = setup();
   const a = volume(1);
   observe(a, 'healthy');
@@ -82,11 +86,29 @@ test('with path timing, a scrape shows the last probe time even when the state h
 test('OpenMetrics still ends with one # EOF, after the per-path families; the text format has none', async (t) => {
   const { observe, metrics } = setup();
   observe(volume(1), 'healthy');
-  const om = (await metrics.body.render('openmetrics')).toString();
+  const om = (await metrics.body.render('openmetrics', false)).toString();
   t.true(om.endsWith('\n# EOF\n'));
   t.is(om.indexOf('# EOF'), om.length - '# EOF\n'.length, 'one EOF, at the end');
   t.true(om.indexOf('juicefs_volume_path_health{') < om.indexOf('# EOF'));
-  t.false((await metrics.body.render('prometheus')).toString().includes('# EOF'));
+  t.false((await metrics.body.render('prometheus', false)).toString().includes('# EOF'));
+});
+
+test('the gzip body is one gzip member holding the plain body', async (t) => {
+  const { observe, metrics } = setup();
+  for (let i = 0; i < 300; i++) observe(volume(i), i % 7 === 0 ? 'disconnected' : 'healthy');
+  for (const format of FORMATS) {
+    const plain = await metrics.body.render(format, false);
+    const gz = await metrics.body.render(format, true);
+    t.true(gz.length < plain.length / 4, `${format}: ${gz.length} of ${plain.length} bytes`);
+    // One member: its deflate data alone inflates to the whole body, which its trailer describes.
+    // (Readers such as curl stop after a first member.)
+    t.deepEqual([...gz.subarray(0, 3)], [0x1f, 0x8b, 8]);
+    t.true(zlib.inflateRawSync(gz.subarray(10, -8)).equals(plain), format);
+    t.is(gz.readUInt32LE(gz.length - 8), zlib.crc32(plain), format);
+    t.is(gz.readUInt32LE(gz.length - 4), plain.length, format);
+    t.true(zlib.gunzipSync(gz).equals(plain), format);
+    t.is(samples(plain.toString(), 'juicefs_volume_path_state').length, 300);
+  }
 });
 
 test('the per-path text is rendered once per change, and only in the formats asked for', async (t) => {
@@ -104,17 +126,20 @@ test('the per-path text is rendered once per change, and only in the formats ask
   });
   const a = volume(1);
   observe(a, 'healthy');
-  for (let i = 0; i < 3; i++) await body.render('prometheus');
+  for (let i = 0; i < 3; i++) {
+    await body.render('prometheus', false);
+    await body.render('prometheus', true);
+  }
   t.deepEqual(rendered, ['prometheus']);
   observe(a, 'healthy');
-  await body.render('prometheus');
+  await body.render('prometheus', true);
   t.deepEqual(rendered, ['prometheus'], 'a verdict that repeats changes nothing');
   observe(a, 'stale');
-  await body.render('prometheus');
-  await body.render('openmetrics');
-  await body.render('openmetrics');
+  await body.render('prometheus', true);
+  await body.render('openmetrics', false);
+  await body.render('openmetrics', true);
   t.deepEqual(rendered, ['prometheus', 'prometheus', 'openmetrics']);
   tracker.remove(a.path, 'gone');
-  await body.render('openmetrics');
+  await body.render('openmetrics', true);
   t.deepEqual(rendered, ['prometheus', 'prometheus', 'openmetrics', 'openmetrics']);
 });
