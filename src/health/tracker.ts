@@ -67,6 +67,15 @@ interface PathRecord {
   unmountSeenAt?: number;
 }
 
+/** The same volume, though perhaps another object: subPaths are found anew every cycle. */
+function sameVolume(a: VolumePath, b: VolumePath): boolean {
+  if (a === b) return true;
+  const s = a.subpath;
+  const t = b.subpath;
+  const sameSub = s === t || (s !== undefined && t !== undefined && s.volumeName === t.volumeName && s.container === t.container && s.index === t.index);
+  return sameSub && a.path === b.path && a.kind === b.kind && a.podUid === b.podUid && a.pv === b.pv && a.volumeId === b.volumeId && a.driver === b.driver;
+}
+
 /** How long a removal outlives its path: longer than any cycle, which waits at most for a probe timeout. */
 const TOMBSTONE_MS = 10 * 60_000;
 
@@ -111,7 +120,7 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       r.asOf = asOf;
       const at = now();
       const changed = !prev || prev.state !== verdict.state;
-      if (changed || prev.volume !== volume) revision++;
+      if (changed || !sameVolume(prev.volume, volume)) revision++;
       if (probe) probeRevision++;
       r.status = {
         volume,

@@ -112,8 +112,18 @@ test('the revision moves when a path appears, changes state or volume, or goes; 
   t.deepEqual(moved(), { state: false, probe: true }, 'a probe with no verdict');
   tracker.observe(vol, { state: 'io_error', detail: 'EIO' }, advance(1000));
   t.deepEqual(moved(), { state: true, probe: false }, 'a new state, no probe');
+  tracker.observe({ ...vol }, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  t.deepEqual(moved(), { state: false, probe: false }, 'the same volume found again');
   tracker.observe({ ...vol, volumeId: 'other' }, { state: 'io_error', detail: 'EIO' }, advance(1000));
   t.deepEqual(moved(), { state: true, probe: false }, 'a new volume for the path');
+  // A subPath not yet tied to its volume (its claim unread), found anew each cycle.
+  const sub: VolumePath = { ...vol, path: '/k/pods/u/volume-subpaths/data/app/0', kind: 'subpath', pv: '', volumeId: '', subpath: { volumeName: 'data', container: 'app', index: '0' } };
+  tracker.observe(sub, { state: 'healthy', detail: '' }, advance(1000));
+  moved();
+  tracker.observe({ ...sub, subpath: { ...sub.subpath! } }, { state: 'healthy', detail: '' }, advance(1000));
+  t.deepEqual(moved(), { state: false, probe: false }, 'the same subPath found again');
+  tracker.observe({ ...sub, pv: 'pv', volumeId: 'pv' }, { state: 'healthy', detail: '' }, advance(1000));
+  t.deepEqual(moved(), { state: true, probe: false }, 'the subPath tied to its volume');
   tracker.remove(vol.path, 'gone');
   t.deepEqual(moved(), { state: true, probe: false }, 'goes');
   tracker.remove(vol.path, 'gone');
