@@ -94,6 +94,9 @@ async function main() {
       '/metrics p50 ms': r.metricsP50Ms,
       '/metrics p99 ms': r.metricsP99Ms,
       '/metrics KiB': r.metricsBytes / 1024,
+      'gzip p50 ms': r.metricsGzipP50Ms,
+      'gzip p99 ms': r.metricsGzipP99Ms,
+      'gzip KiB': r.metricsGzipBytes / 1024,
     })));
   }
 

@@ -58,7 +58,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     logger,
     isReady,
     notReadyReason: () => discovery.podsDirProblem() ?? 'waiting for the first probe cycle',
-    renderMetrics: (format) => core.metrics.render(format),
+    renderMetrics: (format, gzip) => core.metrics.body.render(format, gzip),
     status: () =>
       statusDocument({
         node: config.nodeName,
@@ -127,7 +127,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   kubeOff = settled.off;
   kubeSettled = true;
   if (kube) {
-    registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, stale: kube.isStale, counters: kube.counters });
+    registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, ownerRevision: kube.ownerRevision, stale: kube.isStale, counters: kube.counters });
     logger.info('kubernetes mode on', { source: mode.source.kind === 'kubeconfig' ? mode.source.path : mode.source.kind, node: config.nodeName });
   } else {
     logger.info('kubernetes mode off', { why: kubeOff });

@@ -1,5 +1,7 @@
 // Timed scrapes over real HTTP, and just enough of the text format to read them.
 
+import http from 'node:http';
+
 export interface Scrape {
   readonly ms: number;
   readonly bytes: number;
@@ -7,17 +9,34 @@ export interface Scrape {
   readonly text: string;
 }
 
-/** Like Prometheus, gives up after `timeoutMs` (its default scrape_timeout is 10 s): status 0, no text. */
+/**
+ * Like Prometheus, gives up after `timeoutMs` (its default scrape_timeout is 10 s): status 0, no text.
+ * Uncompressed unless `headers` ask otherwise (fetch would ask for gzip): times and sizes are of the text.
+ */
 export async function scrape(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<Scrape> {
   const t0 = performance.now();
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers: { 'accept-encoding': 'identity', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     return { ms: performance.now() - t0, bytes: Buffer.byteLength(text), status: res.status, text };
   } catch (err) {
     if (err instanceof Error && err.name === 'TimeoutError') return { ms: performance.now() - t0, bytes: 0, status: 0, text: '' };
     throw err;
   }
+}
+
+/** A timed scrape asking for gzip, as Prometheus does; `bytes` as sent, not decompressed. */
+export function scrapeGzip(url: string): Promise<{ ms: number; bytes: number; status: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ ms: performance.now() - t0, bytes, status: res.statusCode ?? 0 }));
+      })
+      .on('error', reject);
+  });
 }
 
 export interface Sample {

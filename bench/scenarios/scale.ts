@@ -6,7 +6,7 @@ import { createFleet } from '../lib/fleet.js';
 import { runBareLoop } from '../lib/bare-loop.js';
 import { startProber, sleep } from '../lib/prober.js';
 import { cpuMsOf, rssMiBOf, sampleTree } from '../lib/proc-stats.js';
-import { scrape } from '../lib/scrape.js';
+import { scrape, scrapeGzip } from '../lib/scrape.js';
 import { median, quantile } from '../lib/stats.js';
 
 export interface ScaleCase {
@@ -36,6 +36,10 @@ export interface ScaleResult extends ScaleCase {
   readonly metricsP50Ms: number;
   readonly metricsP99Ms: number;
   readonly metricsBytes: number;
+  /** The same scrapes asking for gzip, as Prometheus does. */
+  readonly metricsGzipP50Ms: number;
+  readonly metricsGzipP99Ms: number;
+  readonly metricsGzipBytes: number;
   readonly bareCpuMsPerRound: number;
   readonly bareWallMsPerRound: number;
   readonly cpuRatio: number;
@@ -87,6 +91,14 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         bytes = r.bytes;
         await sleep(50);
       }
+      const gzLat: number[] = [];
+      let gzBytes = 0;
+      for (let i = 0; i < o.scrapes; i++) {
+        const r = await scrapeGzip(`${prober.daemon.url}/metrics`);
+        gzLat.push(r.ms);
+        gzBytes = r.bytes;
+        await sleep(50);
+      }
       // Memory after the scrapes: each one builds a body of ~1.2 KiB per path.
       const after = sampleTree(prober.pid);
       return {
@@ -102,6 +114,9 @@ export async function runScale(c: ScaleCase, o: ScaleOptions): Promise<ScaleResu
         metricsP50Ms: median(lat),
         metricsP99Ms: quantile(lat, 0.99),
         metricsBytes: bytes,
+        metricsGzipP50Ms: median(gzLat),
+        metricsGzipP99Ms: quantile(gzLat, 0.99),
+        metricsGzipBytes: gzBytes,
         bareCpuMsPerRound: bare.cpuMs,
         bareWallMsPerRound: bare.wallMs,
         cpuRatio: (s1.cpuMs - s0.cpuMs) / cycles / bare.cpuMs,

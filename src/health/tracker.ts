@@ -34,6 +34,13 @@ export interface PathTracker {
   list(): PathStatus[];
   tracked(): VolumePath[];
   counts(): Map<PathState, number>;
+  /**
+   * A counter that grows whenever a path's status appears or goes, or its volume or
+   * state changes: what is derived from those can be kept until it moves.
+   */
+  revision(): number;
+  /** The same for probe facts (last probe time and duration), which change every cycle. */
+  probeRevision(): number;
   onTransition(listener: (t: Transition) => void): void;
   onRemove(listener: (volume: VolumePath) => void): void;
 }
@@ -60,6 +67,15 @@ interface PathRecord {
   unmountSeenAt?: number;
 }
 
+/** The same volume, though perhaps another object: subPaths are found anew every cycle. */
+function sameVolume(a: VolumePath, b: VolumePath): boolean {
+  if (a === b) return true;
+  const s = a.subpath;
+  const t = b.subpath;
+  const sameSub = s === t || (s !== undefined && t !== undefined && s.volumeName === t.volumeName && s.container === t.container && s.index === t.index);
+  return sameSub && a.path === b.path && a.kind === b.kind && a.podUid === b.podUid && a.pv === b.pv && a.volumeId === b.volumeId && a.driver === b.driver;
+}
+
 /** How long a removal outlives its path: longer than any cycle, which waits at most for a probe timeout. */
 const TOMBSTONE_MS = 10 * 60_000;
 
@@ -73,6 +89,8 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
   const removedAt = new Map<string, number>();
   const transitionListeners: ((t: Transition) => void)[] = [];
   const removeListeners: ((v: VolumePath) => void)[] = [];
+  let revision = 0;
+  let probeRevision = 0;
 
   /** The path's record, or undefined when `asOf` predates its removal. */
   const recordOf = (volume: VolumePath, asOf: number): PathRecord | undefined => {
@@ -102,6 +120,8 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       r.asOf = asOf;
       const at = now();
       const changed = !prev || prev.state !== verdict.state;
+      if (changed || !sameVolume(prev.volume, volume)) revision++;
+      if (probe) probeRevision++;
       r.status = {
         volume,
         state: verdict.state,
@@ -131,7 +151,9 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
     },
     probed(path, probe) {
       const r = records.get(path);
-      if (r?.status) r.status = { ...r.status, lastProbeAt: probe.at, lastProbeMs: probe.ms, source: probe.source };
+      if (!r?.status) return;
+      r.status = { ...r.status, lastProbeAt: probe.at, lastProbeMs: probe.ms, source: probe.source };
+      probeRevision++;
     },
     markMounted(volume, asOf) {
       const r = recordOf(volume, asOf);
@@ -149,6 +171,7 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       if (!r) return;
       records.delete(path);
       if (r.status) {
+        revision++;
         logger.info('volume path removed', { path, pod_uid: r.volume.podUid, pv: r.volume.pv, why });
       }
       for (const l of removeListeners) l(r.volume);
@@ -165,6 +188,8 @@ export function createPathTracker(opts: TrackerOptions): PathTracker {
       for (const r of records.values()) if (r.status) m.set(r.status.state, (m.get(r.status.state) ?? 0) + 1);
       return m;
     },
+    revision: () => revision,
+    probeRevision: () => probeRevision,
     onTransition: (l) => void transitionListeners.push(l),
     onRemove: (l) => void removeListeners.push(l),
   };

@@ -15,6 +15,8 @@ export interface Kube {
   start(): void;
   stop(): void;
   owner(volume: VolumePath): PathOwner | undefined;
+  /** A counter that grows whenever `owner` may answer differently for some path. */
+  ownerRevision(): number;
   mountPodOf(volume: VolumePath): MountPodState | undefined;
   /** Queues the event a state change calls for, if any. Returns at once. */
   transition(t: Transition): void;

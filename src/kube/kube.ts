@@ -182,6 +182,7 @@ export function createKube(opts: KubeOptions): Kube {
         ...(mountPod ? { mountPod } : {}),
       };
     },
+    ownerRevision: () => cache.revision(),
     mountPodOf,
     transition(t) {
       const to = healthValue(t.to);

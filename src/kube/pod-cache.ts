@@ -40,6 +40,8 @@ export interface PodCache {
   publishedAs(uid: string, volumeName: string): string | null | undefined;
   /** No claim read is queued or running. */
   settled(): boolean;
+  /** A counter that grows whenever what get, claimOf, processHost or mountPods.lookup answer may have changed. */
+  revision(): number;
   size(): number;
   stop(): void;
 }
@@ -59,6 +61,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
   let running = 0;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
+  let revision = 0;
 
   const pump = () => {
     while (!stopped && running < CONCURRENCY && queue.length > 0) {
@@ -71,6 +74,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
           (pv) => {
             if (pv) {
               bound.set(key, pv);
+              revision++;
               retryAt.delete(key);
               opts.onChange?.();
             } else {
@@ -131,6 +135,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
   };
 
   const upsert = (pod: PodRecord) => {
+    revision++;
     pods.set(pod.uid, pod);
     hostUpsert(pod);
     if (pod.mount) mountPods.upsert(pod);
@@ -140,6 +145,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
   return {
     mountPods,
     sync(list) {
+      revision++;
       pods.clear();
       for (const p of list) pods.set(p.uid, p);
       mountPods.reset(list.filter((p) => p.mount));
@@ -151,6 +157,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
     },
     upsert,
     remove(pod) {
+      revision++;
       pods.delete(pod.uid);
       if (pod.uid === host?.uid) hostGone();
       if (pod.mount) mountPods.remove(pod);
@@ -176,6 +183,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
       return pod.inline.has(volumeName) ? volumeName : null;
     },
     settled: () => queue.length === 0 && running === 0,
+    revision: () => revision,
     size: () => pods.size,
     stop() {
       stopped = true;

@@ -53,12 +53,8 @@ interface JsonMetric {
   values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
 }
 
-/** Families rendered outside the Registry (see path-series.ts), appended after its own. */
-export interface ExtraFamilies {
-  render(format: Format): string;
-}
-
-export async function renderMetrics(registry: Registry, format: Format, extra: readonly ExtraFamilies[] = []): Promise<string> {
+/** The Registry's families, without the OpenMetrics trailer: an exposition may have others (see scrape-body.ts). */
+export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
   const metrics = (await registry.getMetricsAsJSON()) as unknown as JsonMetric[];
   const out: string[] = [];
   for (const m of metrics) {
@@ -77,7 +73,15 @@ export async function renderMetrics(registry: Registry, format: Format, extra: r
       out.push(labels ? `${name}{${labels}} ${formatValue(v.value)}\n` : `${name} ${formatValue(v.value)}\n`);
     }
   }
-  for (const e of extra) out.push(e.render(format));
-  if (format === 'openmetrics') out.push('# EOF\n');
   return out.join('');
+}
+
+/** What ends an exposition: OpenMetrics requires `# EOF`, the text format has nothing. */
+export function trailer(format: Format): string {
+  return format === 'openmetrics' ? '# EOF\n' : '';
+}
+
+/** A whole exposition of one Registry. */
+export async function renderMetrics(registry: Registry, format: Format): Promise<string> {
+  return (await renderRegistry(registry, format)) + trailer(format);
 }

@@ -1,6 +1,6 @@
 // Kubernetes-mode series, on the daemon's Registry: who each probed path
 // belongs to (for alert joins), whether the pod cache is current, and what the
-// API traffic did. Read at scrape time from memory, like the path series.
+// API traffic did. Read from memory, like the path series.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { labelPair, type PathSeries } from './path-series.js';
@@ -10,6 +10,8 @@ export interface KubeMetricsSources {
   readonly registry: Registry;
   readonly pathSeries: PathSeries;
   readonly owner: (v: VolumePath) => PathOwner | undefined;
+  /** Grows whenever `owner` may answer differently: the info series are rendered again then. */
+  readonly ownerRevision: () => number;
   readonly stale: () => boolean;
   readonly counters: () => {
     readonly lists: number;
@@ -48,6 +50,7 @@ export function registerKubeMetrics(src: KubeMetricsSources): void {
         1,
       );
     },
+    revision: src.ownerRevision,
   });
 
   new Gauge({

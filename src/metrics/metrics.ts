@@ -1,13 +1,15 @@
 // The daemon's metrics on its own prom-client Registry. Per-path series are
-// derived from the tracker at scrape time, so a path that is gone has no
-// series left to go stale; the scrape only reads memory and never waits on a probe.
+// derived from the tracker (again only once it has changed, see scrape-body.ts),
+// so a path that is gone has no series left to go stale; the scrape only reads
+// memory and never waits on a probe.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PathTracker } from '../health/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { ALL_STATES, healthValue } from '../types.js';
-import { renderMetrics, type Format } from './exposition.js';
+import { renderRegistry, type Format } from './exposition.js';
 import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
+import { createScrapeBody, type ScrapeBody } from './scrape-body.js';
 
 const LOOP = 'Set by the background probe loop (not at scrape time)';
 
@@ -35,7 +37,9 @@ export interface ProberMetrics {
   readonly registry: Registry;
   /** Per-path families, rendered beside the Registry's. */
   readonly pathSeries: PathSeries;
-  /** The whole exposition: the Registry's families, then the per-path ones. */
+  /** The whole exposition, as served: the per-path families (kept between scrapes), then the Registry's. */
+  readonly body: ScrapeBody;
+  /** The same as text. */
   render(format: Format): Promise<string>;
   observeProbe(seconds: number, result: string): void;
   observeCycle(seconds: number, ok: boolean): void;
@@ -74,6 +78,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
       samples(s, emit) {
         if (s.lastProbeMs !== undefined) emit('', s.lastProbeMs / 1000);
       },
+      revision: tracker.probeRevision,
     });
     pathSeries.add({
       name: 'juicefs_volume_path_last_probe_timestamp_seconds',
@@ -81,6 +86,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
       samples(s, emit) {
         if (s.lastProbeAt !== undefined) emit('', s.lastProbeAt / 1000);
       },
+      revision: tracker.probeRevision,
     });
     pathSeries.add({
       name: 'juicefs_volume_path_state_since_timestamp_seconds',
@@ -213,10 +219,12 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     }
   }
 
+  const body = createScrapeBody({ kept: pathSeries, fresh: (format) => renderRegistry(registry, format) });
   return {
     registry,
     pathSeries,
-    render: (format) => renderMetrics(registry, format, [pathSeries]),
+    body,
+    render: async (format) => (await body.render(format, false)).toString('utf8'),
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);

@@ -1,7 +1,8 @@
-// Per-path families, rendered straight from the tracker at scrape time. Going
-// through prom-client gauges meant re-setting and re-hashing every label set on
-// every scrape: about 0.5 s at 10,000 paths. Here each path's escaped label
-// string is built once and reused while the path lives.
+// Per-path families, rendered straight from the tracker. Going through
+// prom-client gauges meant re-setting and re-hashing every label set on every
+// scrape: about 0.5 s at 10,000 paths. Here each path's escaped label string is
+// built once and reused while the path lives, and `revision` tells a reader
+// when the text would differ, so it is rendered again only then (scrape-body.ts).
 
 import type { PathTracker } from '../health/tracker.js';
 import type { PathStatus, VolumePath } from '../types.js';
@@ -12,10 +13,17 @@ export interface PathFamily {
   readonly help: string;
   /** Emits this path's samples; `labels` are extra `,name="escaped"` pairs after the path's own. */
   samples(s: PathStatus, emit: (labels: string, value: number) => void): void;
+  /**
+   * A counter that only grows, and grows whenever something `samples` reads changes,
+   * other than the path's volume and state (the tracker's revision covers those).
+   */
+  readonly revision?: () => number;
 }
 
 export interface PathSeries {
   add(family: PathFamily): void;
+  /** Grows whenever `render` would give another text: a family added, a path or a family's input changed. */
+  revision(): number;
   render(format: Format): string;
 }
 
@@ -37,6 +45,12 @@ export function createPathSeries(opts: { tracker: PathTracker; nodeName: string 
   };
   return {
     add: (f) => void families.push(f),
+    revision() {
+      // A sum of counters that only grow (families are only added) moves whenever any one of them does.
+      let r = families.length + opts.tracker.revision();
+      for (const f of families) if (f.revision) r += f.revision();
+      return r;
+    },
     render(format) {
       const statuses = opts.tracker.list();
       let out = '';

@@ -91,3 +91,41 @@ test('a verdict from a cycle that began before the path was removed does not bri
   tracker.observe(vol, { state: 'healthy', detail: '' }, at());
   t.is(tracker.get(vol.path)!.state, 'healthy', 'a cycle after the removal may add it again');
 });
+
+test('the revision moves when a path appears, changes state or volume, or goes; the probe revision with each probe', (t) => {
+  const { tracker, advance, at } = setup();
+  const seen = { r: tracker.revision(), p: tracker.probeRevision() };
+  const moved = () => {
+    const now = { r: tracker.revision(), p: tracker.probeRevision() };
+    const m = { state: now.r > seen.r, probe: now.p > seen.p };
+    Object.assign(seen, now);
+    return m;
+  };
+  const probe = () => ({ at: at(), ms: 1, source: '0:50 /' });
+  tracker.markMounted(vol, at());
+  t.deepEqual(moved(), { state: false, probe: false }, 'not listed before its first verdict');
+  tracker.observe(vol, { state: 'healthy', detail: '' }, advance(1000), probe());
+  t.deepEqual(moved(), { state: true, probe: true }, 'appears');
+  tracker.observe(vol, { state: 'healthy', detail: '' }, advance(1000), probe());
+  t.deepEqual(moved(), { state: false, probe: true }, 'the same verdict again');
+  tracker.probed(vol.path, probe());
+  t.deepEqual(moved(), { state: false, probe: true }, 'a probe with no verdict');
+  tracker.observe(vol, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  t.deepEqual(moved(), { state: true, probe: false }, 'a new state, no probe');
+  tracker.observe({ ...vol }, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  t.deepEqual(moved(), { state: false, probe: false }, 'the same volume found again');
+  tracker.observe({ ...vol, volumeId: 'other' }, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  t.deepEqual(moved(), { state: true, probe: false }, 'a new volume for the path');
+  // A subPath not yet tied to its volume (its claim unread), found anew each cycle.
+  const sub: VolumePath = { ...vol, path: '/k/pods/u/volume-subpaths/data/app/0', kind: 'subpath', pv: '', volumeId: '', subpath: { volumeName: 'data', container: 'app', index: '0' } };
+  tracker.observe(sub, { state: 'healthy', detail: '' }, advance(1000));
+  moved();
+  tracker.observe({ ...sub, subpath: { ...sub.subpath! } }, { state: 'healthy', detail: '' }, advance(1000));
+  t.deepEqual(moved(), { state: false, probe: false }, 'the same subPath found again');
+  tracker.observe({ ...sub, pv: 'pv', volumeId: 'pv' }, { state: 'healthy', detail: '' }, advance(1000));
+  t.deepEqual(moved(), { state: true, probe: false }, 'the subPath tied to its volume');
+  tracker.remove(vol.path, 'gone');
+  t.deepEqual(moved(), { state: true, probe: false }, 'goes');
+  tracker.remove(vol.path, 'gone');
+  t.deepEqual(moved(), { state: false, probe: false }, 'already gone');
+});

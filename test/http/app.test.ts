@@ -4,16 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import { createApp, type AppDeps } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
-import { renderMetrics } from '../../src/metrics/exposition.js';
+import { renderRegistry } from '../../src/metrics/exposition.js';
+import { createScrapeBody } from '../../src/metrics/scrape-body.js';
 
 async function serve(over: Partial<AppDeps> = {}) {
   const registry = new Registry();
   new Gauge({ name: 'up_test', help: 'h', registers: [registry] }).set(1);
   let ready = false;
+  const body = createScrapeBody({ kept: { revision: () => 0, render: () => '' }, fresh: (f) => renderRegistry(registry, f) });
   const app = createApp({
     logger: createLogger({ write: () => {} }),
     isReady: () => ready,
-    renderMetrics: (f) => renderMetrics(registry, f),
+    renderMetrics: (f, gzip) => body.render(f, gzip),
     status: () => ({ paths: [] }),
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,

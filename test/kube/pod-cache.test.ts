@@ -160,3 +160,26 @@ test('in process mount mode the CSI node pod hosts the clients, and reads Delete
   cache.remove(node(true));
   t.like(cache.processHost(), { phase: 'Deleted', running: false });
 });
+
+test('the revision moves when a pod changes or goes and when a claim binding is learned', async (t) => {
+  let bind: (pv: string) => void = () => t.fail('no read yet');
+  const cache = createPodCache({ claims: { volumeOf: () => new Promise<string>((r) => (bind = r)) }, onClaimError: () => t.fail('no error') });
+  t.teardown(() => cache.stop());
+  let seen = cache.revision();
+  const moved = () => {
+    const r = cache.revision();
+    const m = r > seen;
+    seen = r;
+    return m;
+  };
+  cache.upsert(appPod('u1', { data: 'data-0' }));
+  t.true(moved(), 'a pod added');
+  t.is(cache.claimOf('u1', 'pv-a'), '');
+  bind('pv-a');
+  await eventually('the claim read', () => cache.claimOf('u1', 'pv-a') === 'data-0');
+  t.true(moved(), 'a binding learned');
+  cache.remove(appPod('u1', { data: 'data-0' }));
+  t.true(moved(), 'a pod gone');
+  cache.sync([]);
+  t.true(moved(), 'a fresh list');
+});
