@@ -110,7 +110,8 @@ export function createInventory(opts: InventoryOptions): Inventory {
 
   const scheduleRetry = (scan: PodScan) => {
     const pending = retries.get(scan.podUid);
-    if (scan.incomplete.length === 0 || !scan.podExists) {
+    // Unreadable ones too: a write caught half-way parses a moment later.
+    if ((scan.incomplete.length === 0 && scan.unreadable.length === 0) || !scan.podExists) {
       if (pending) clearTimer(pending.timer);
       retries.delete(scan.podUid);
       return;

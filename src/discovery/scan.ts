@@ -82,6 +82,11 @@ export async function scanPod(opts: ScanOptions, podUid: string): Promise<PodSca
         }
         return;
       }
+      // kubelet creates the file, then writes it (not atomically): empty is a publish in progress.
+      if (text.length === 0) {
+        incomplete.push(pv);
+        return;
+      }
       try {
         const data = parseVolData(file, text);
         if (!drivers.has(data.driverName)) return;

@@ -74,6 +74,29 @@ test('a PV directory whose vol_data.json arrives a moment later is picked up by 
   inventory.close();
 });
 
+test('a vol_data.json caught empty or half-written (kubelet writes it in place) is read again soon, and an empty one is no warning', async (t) => {
+  const { tree, inventory, lines } = setup('inv-midwrite');
+  t.teardown(() => tree.remove());
+  const empty = tree.publish('u1', 'pvc-empty', { volData: '' });
+  const half = tree.publish('u1', 'pvc-half', { volData: '{"driverName": "csi.juicefs.com", ' });
+  const added: string[] = [];
+  const both = new Promise<void>((resolve) =>
+    inventory.onChange((c) => {
+      added.push(...c.added.map((v) => v.pv));
+      if (added.length === 2) resolve();
+    }),
+  );
+  await inventory.rescanPod('u1');
+  t.deepEqual(inventory.list(), []);
+  fs.writeFileSync(path.join(empty.pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-empty', 'pvc-empty'));
+  fs.writeFileSync(path.join(half.pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-half', 'pvc-half'));
+  await both;
+  t.deepEqual(added.sort(), ['pvc-empty', 'pvc-half']);
+  const warned = lines.filter((l) => l.msg === 'skipping unreadable or malformed entry').map((l) => l.file);
+  t.deepEqual(warned, [path.join(half.pvDir, 'vol_data.json')], 'only the half-written one looked malformed');
+  inventory.close();
+});
+
 test('a removed pod’s volumes are reported removed; an unlistable pods dir removes nothing', async (t) => {
   const { tree, inventory, problems } = setup('inv-remove');
   t.teardown(() => tree.remove());
