@@ -160,6 +160,7 @@ async function main(): Promise<void> {
   for (const l of pathLines(text, 'juicefs_volume_path_health')) say(l);
   say(`\n$ curl -s ${url}/metrics | grep '^juicefs_volume_path_state'`);
   for (const l of pathLines(text, 'juicefs_volume_path_state')) say(l);
+  say('(pvc-healthy and its subPath have no state series: a health of 1 is their state)');
 
   say(`\n$ npx juicefs-path-prober check ${shared.join(' ')}`);
   const check = spawnSync(process.execPath, [CLI, 'check', ...shared], { encoding: 'utf8' });

@@ -16,6 +16,7 @@ import { parseDuration, formatDuration } from '../src/cli/duration.js';
 import { startDaemon } from '../test/fixtures/daemon.js';
 import { IMAGE_NODE_OPTIONS } from '../bench/lib/prober.js';
 import { createKubeletTree, newPodUid } from '../test/fixtures/kubelet-tree.js';
+import { parseMetrics, pathStatesOf } from '../test/fixtures/metrics-text.js';
 import { bindMount, cleanupAll, forceUnmount, mountPrivileges, startFuse, type FuseHandle, type FuseMode } from '../test/fixtures/mounts.js';
 
 const { values } = parseArgs({
@@ -218,13 +219,11 @@ async function main(): Promise<void> {
     const scrapeMs = performance.now() - s0;
     scrapes++;
     maxScrapeMs = Math.max(maxScrapeMs, scrapeMs);
-    const exported = new Map<string, string>();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('juicefs_volume_path_state{')) continue;
-      const p = /volume_path="((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
-      const st = /state="([^"]*)"/.exec(line)?.[1];
-      if (p && st && line.endsWith(' 1')) exported.set(p, st);
-    }
+    const all = parseMetrics(text);
+    // Healthy is a health of 1 with no state series; a path with neither is exported as nothing.
+    const exported = pathStatesOf(all);
+    // Stale is any series left for a removed path, whatever it says.
+    const named = new Set(all.flatMap((s) => s.labels.volume_path ?? []));
     const now = Date.now();
     for (const p of live.values()) {
       if (now - p.changedAt < SETTLE_MS) continue;
@@ -238,7 +237,7 @@ async function main(): Promise<void> {
     }
     for (const [p, at] of removed) {
       if (now - at < SETTLE_MS) continue;
-      if (exported.has(p)) {
+      if (named.has(p)) {
         stale++;
         if (wrongExamples.length < 10) wrongExamples.push(`${Math.round((now - t0) / 1000)}s stale series for removed ${p}`);
       }

@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { byPath, CLI, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
-import { afterCycles, eventually as until, mountTest, sampleValue as scalar, samples, sandbox } from './fixtures/harness.js';
+import { afterCycles, eventually as until, mountTest, pathStates, sampleValue as scalar, samples, sandbox } from './fixtures/harness.js';
 import { appPod, mountPod, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
 import { bindMount, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
@@ -307,7 +307,7 @@ mountTest('an API server that never answers event requests delays neither probin
     await d.waitFor((s) => byPath(s, v.mountPath)?.state === want, 10_000, want);
     // The scrape answers, with the verdict the probe just gave, while the event for it hangs.
     const text = await d.metrics();
-    t.is(scalar(text, 'juicefs_volume_path_state', { volume_path: v.mountPath, state: want }), 1, `${want} exported`);
+    t.is(pathStates(text).get(v.mountPath), want, `${want} exported`);
     t.is(scalar(text, 'juicefs_volume_path_health', { volume_path: v.mountPath }), want === 'healthy' ? 1 : 0);
   }
   // And probing keeps its pace: cycles go on while every event request hangs.

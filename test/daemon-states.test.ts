@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { byPath, FAST_FLAGS } from './fixtures/daemon.js';
-import { counterAtLeast, mountTest, sampleValue, sandbox } from './fixtures/harness.js';
+import { counterAtLeast, mountTest, pathStates, samples, sampleValue, sandbox } from './fixtures/harness.js';
 import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
 import { bindMount, startFuse, tmpfsMount, type FuseHandle, type FuseMode } from './fixtures/mounts.js';
 
@@ -69,7 +69,9 @@ mountTest('every state is reached and reported with its labels through the real 
     const pv = p === sub ? 'pv-healthy' : path.basename(path.dirname(p));
     const labels = { volume_id: pv, volume_path: p, pod_uid: uid, node_name: 'test-node' };
     t.is(sampleValue(text, 'juicefs_volume_path_health', labels), state === 'healthy' ? 1 : 0, `${p} health`);
-    t.is(sampleValue(text, 'juicefs_volume_path_state', { ...labels, state }), 1, `${p} state`);
+    // A healthy path's health of 1 is its state: it has no state series.
+    t.deepEqual(samples(text, 'juicefs_volume_path_state', labels).map((x) => `${x.labels.state} ${x.value}`), state === 'healthy' ? [] : [`${state} 1`], `${p} state series`);
+    t.is(pathStates(text).get(p), state, `${p} state`);
   }
   t.is(sampleValue(text, 'juicefs_volume_path_health', { volume_path: other.mountPath }), undefined);
 });

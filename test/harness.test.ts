@@ -1,7 +1,7 @@
 // The harness's own logic: the metrics reader and the guard's reasons.
 
 import test from 'ava';
-import { eventually, parseMetrics, sampleValue, samples, unmet } from './fixtures/harness.js';
+import { eventually, parseMetrics, pathStates, sampleValue, samples, unmet } from './fixtures/harness.js';
 
 const TEXT = `# HELP juicefs_volume_path_health 1 healthy
 # TYPE juicefs_volume_path_health gauge
@@ -27,6 +27,22 @@ test('labels match exactly: a prefix of a value, or a missing series, is no matc
   t.is(sampleValue(TEXT, 'juicefs_volume_path_health', { volume_id: 'pv-a', pod_uid: 'u2' }), undefined);
   t.is(sampleValue(TEXT, 'juicefs_volume_path_state'), undefined);
   t.is(samples(TEXT, 'juicefs_volume_path_health').length, 2);
+});
+
+test('a path’s state is its state series, else healthy when its health is 1, else absent', (t) => {
+  const text = `${TEXT}juicefs_volume_path_state{volume_id="pv-b",volume_path="/k/q\\"uote\\\\d/mount",pod_uid="u2",state="io_error"} 1
+juicefs_volume_path_state{volume_id="pv-c",volume_path="/k/c/mount",pod_uid="u3",state="pending"} 1
+juicefs_volume_path_health{volume_id="pv-d",volume_path="/k/d/mount",pod_uid="u4"} 0
+`;
+  t.deepEqual(
+    [...pathStates(text)].sort(),
+    [
+      ['/k/a b\\tc/mount', 'healthy'],
+      ['/k/c/mount', 'pending'],
+      ['/k/q"uote\\d/mount', 'io_error'],
+    ],
+  );
+  t.is(pathStates(TEXT).get('/k/q"uote\\d/mount'), undefined, 'a health of 0 alone says no state');
 });
 
 test('the guard names what is missing', (t) => {

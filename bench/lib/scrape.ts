@@ -68,10 +68,3 @@ export function parseSamples(text: string, prefix = ''): Sample[] {
 export function value(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
-
-/** State of every path, keyed by volume_path, from juicefs_volume_path_state. */
-export function statesByPath(samples: readonly Sample[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const s of samples) if (s.name === 'juicefs_volume_path_state' && s.value === 1) m.set(s.labels.volume_path!, s.labels.state!);
-  return m;
-}

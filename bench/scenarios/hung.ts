@@ -6,8 +6,9 @@
 import { createFleet } from '../lib/fleet.js';
 import { startProber, sleep } from '../lib/prober.js';
 import { sampleTree, type TreeSample } from '../lib/proc-stats.js';
-import { parseSamples, scrape, statesByPath } from '../lib/scrape.js';
+import { parseSamples, scrape } from '../lib/scrape.js';
 import { median, quantile } from '../lib/stats.js';
+import { pathStatesOf } from '../../test/fixtures/metrics-text.js';
 
 export interface HungResult {
   readonly healthy: number;
@@ -52,7 +53,7 @@ export async function runHung(healthy: number, hung: number, o: { intervalMs: nu
         lat.push(r.ms);
         const now = Date.now() / 1000;
         const all = parseSamples(r.text, 'juicefs_volume_path_');
-        lastStates = statesByPath(all);
+        lastStates = pathStatesOf(all);
         for (const s of all) {
           if (s.name === 'juicefs_volume_path_last_probe_timestamp_seconds' && !hungSet.has(s.labels.volume_path!)) {
             maxAge = Math.max(maxAge, now - s.value);

@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { bindMany, createFleet, detachMany } from '../lib/fleet.js';
 import { startProber, sleep } from '../lib/prober.js';
-import { parseSamples, scrape, statesByPath } from '../lib/scrape.js';
+import { parseSamples, scrape } from '../lib/scrape.js';
 import { median } from '../lib/stats.js';
+import { pathStatesOf } from '../../test/fixtures/metrics-text.js';
 import { startFuse } from '../../test/fixtures/mounts.js';
 
 export interface LatencyResult {
@@ -29,7 +30,8 @@ export async function runLatency(o: { intervalMs: number; timeoutMs: number; rep
     /** Scrapes every 20 ms until `done` holds; milliseconds since `t0`. */
     const until = async (done: Probe, t0: number, limitMs = 60_000): Promise<number> => {
       for (;;) {
-        const states = statesByPath(parseSamples((await scrape(url)).text, 'juicefs_volume_path_state'));
+        // A healthy path has only its health series: both families are read.
+        const states = pathStatesOf(parseSamples((await scrape(url)).text, 'juicefs_volume_path_'));
         if (done(states)) return performance.now() - t0;
         if (performance.now() - t0 > limitMs) throw new Error('no detection within 60 s');
         await sleep(20);

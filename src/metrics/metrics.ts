@@ -26,7 +26,7 @@ export interface MetricsOptions extends MetricsSources {
   readonly probeTimeoutSeconds: number;
   /**
    * The per-path last probe duration, last probe time and state-since series. Off by
-   * default: they triple a scrape's size and no alert needs them (`/status` has them).
+   * default: they make a scrape several times larger and no alert needs them (`/status` has them).
    */
   readonly pathTiming?: boolean;
   /** prom-client's process_* and nodejs_* collectors; off in unit tests that count series. */
@@ -66,10 +66,14 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
       if (v !== undefined) emit('', v);
     },
   });
+  // A healthy path, nearly every path of a node, has no state series: its health of 1 says
+  // the same under the same labels, and that repeat was over half of the per-path text.
   pathSeries.add({
     name: 'juicefs_volume_path_state',
-    help: `Current state of a published JuiceFS volume path (1 for the current state only): ${ALL_STATES.join(', ')}. ${LOOP}.`,
-    samples: (s, emit) => emit(labelPair('state', s.state), 1),
+    help: `Current state of a published JuiceFS volume path that is not healthy (1 for the current state only; a healthy path has no state series, its health is 1): ${ALL_STATES.filter((s) => s !== 'healthy').join(', ')}. ${LOOP}.`,
+    samples(s, emit) {
+      if (s.state !== 'healthy') emit(labelPair('state', s.state), 1);
+    },
   });
   if (opts.pathTiming) {
     pathSeries.add({

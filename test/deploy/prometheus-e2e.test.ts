@@ -150,9 +150,15 @@ toolTest(
     t.deepEqual(named[0]!.labels, { ...deadPath, pod_namespace: 'shop', pod_name: 'web-0', pvc_name: 'data' });
     t.is(named[0]!.annotations.summary, 'JuiceFS volume vol-dead is unhealthy in pod shop/web-0 on test-node');
 
-    const state = await p.query('max by (volume_id, state) (juicefs_volume_path_state == 1 and on (instance) juicefs_path_prober_build_info)');
+    const stateSeries = 'max by (volume_id, state) (juicefs_volume_path_state == 1 and on (instance) juicefs_path_prober_build_info)';
+    const state = await p.query(stateSeries);
     for (const s of state) t.log(`query juicefs_volume_path_state == 1 → ${s.metric.volume_id} state=${s.metric.state}`);
-    t.deepEqual(state.map((s) => `${s.metric.volume_id}=${s.metric.state}`).sort(), ['vol-dead=disconnected', 'vol-ok=healthy']);
+    t.deepEqual(state.map((s) => `${s.metric.volume_id}=${s.metric.state}`), ['vol-dead=disconnected'], 'only the path that is not healthy has a state series');
+    // A healthy path's state is its health of 1.
+    const every = await p.query(
+      `${stateSeries} or label_replace(max by (volume_id) (juicefs_volume_path_health == 1 and on (instance) juicefs_path_prober_build_info), "state", "healthy", "", "")`,
+    );
+    t.deepEqual(every.map((s) => `${s.metric.volume_id}=${s.metric.state}`).sort(), ['vol-dead=disconnected', 'vol-ok=healthy']);
     const up = await p.query('up');
     t.deepEqual(up.map((s) => s.value[1]), ['1', '1', '1'], 'every target scraped');
     const others = (await p.alerts()).filter((a) => a.state === 'firing' && a.labels.alertname !== 'JuiceFSVolumePathUnhealthy');

@@ -12,7 +12,7 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { VolumePath } from '../../src/types.js';
-import { requires, samples } from '../fixtures/harness.js';
+import { pathStates, requires, samples } from '../fixtures/harness.js';
 
 const OM = 'application/openmetrics-text;version=1.0.0';
 const logger = createLogger({ write: () => {} });
@@ -98,7 +98,7 @@ test('HEAD answers the length and encoding a GET would, with no body', async (t)
 
 test('the scrape after a state change shows it, gzipped or not', async (t) => {
   const { tracker, url } = await serve(t);
-  const state = (text: string) => samples(text, 'juicefs_volume_path_state', { volume_path: volume(7).path }).find((s) => s.value === 1)?.labels.state;
+  const state = (text: string) => pathStates(text).get(volume(7).path);
   const both = async () => [(await get(url)).body.toString(), gunzipSync((await get(url, { 'accept-encoding': 'gzip' })).body).toString()];
   for (const text of await both()) t.is(state(text), 'healthy');
   tracker.observe(volume(7), { state: 'disconnected', detail: 'ENOTCONN' }, 2_000);

@@ -2,7 +2,8 @@ import test from 'ava';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import type { VolumePath } from '../../src/types.js';
+import { ALL_STATES, healthValue, type VolumePath } from '../../src/types.js';
+import { pathStates, samples } from '../fixtures/harness.js';
 
 const logger = createLogger({ write: () => {} });
 const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
@@ -41,9 +42,26 @@ test('per-path series carry the path labels escaped, the state, and node_name', 
 
 test('without --path-timing a path has only its health and state series', async (t) => {
   const { tracker, render } = setup(false);
-  tracker.observe(volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/mount'), { state: 'healthy', detail: '' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
+  tracker.observe(volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/mount'), { state: 'io_error', detail: 'EIO' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
   const families = [...(await render()).matchAll(/^juicefs_volume_path_(\w+)\{/gm)].map((m) => m[1]);
   t.deepEqual(families, ['health', 'state']);
+});
+
+test('a healthy path has a health series of 1 and no state series; a path in any other state has its state series', async (t) => {
+  const { tracker, render } = setup(false);
+  const states = ALL_STATES.map((state, i) => ({ state, v: volume(`/k/pods/uid-1/volumes/kubernetes.io~csi/pv-${i}/mount`, `pv-${i}`) }));
+  for (const { state, v } of states) tracker.observe(v, { state, detail: '' }, 4_000);
+  const text = await render();
+  for (const { state, v } of states) {
+    const seriesOf = (name: string) => samples(text, name, { volume_path: v.path }).map((s) => (s.labels.state === undefined ? `${s.value}` : `${s.labels.state} ${s.value}`));
+    t.deepEqual(seriesOf('juicefs_volume_path_state'), state === 'healthy' ? [] : [`${state} 1`], `${state}: state series`);
+    const health = healthValue(state);
+    t.deepEqual(seriesOf('juicefs_volume_path_health'), health === undefined ? [] : [`${health}`], `${state}: health series`);
+    t.is(pathStates(text).get(v.path), state, `${state}: read back`);
+  }
+  // Its HELP lists the states it can carry, and healthy is not one of them.
+  const help = /^# HELP juicefs_volume_path_state (.*)$/m.exec(text)![1]!;
+  for (const state of ALL_STATES) t.is(new RegExp(`\\b${state}\\b`).test(help.split(': ').at(-1)!), state !== 'healthy', `${state} in HELP`);
 });
 
 test('a pending path has a state but no health series; a removed path has no series at all', async (t) => {

@@ -8,7 +8,7 @@ import { renderRegistry, type Format } from '../../src/metrics/exposition.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createScrapeBody } from '../../src/metrics/scrape-body.js';
 import type { PathState, VolumePath } from '../../src/types.js';
-import { samples } from '../fixtures/harness.js';
+import { pathStates, samples } from '../fixtures/harness.js';
 
 const logger = createLogger({ write: () => {} });
 const FORMATS: readonly Format[] = ['prometheus', 'openmetrics'];
@@ -42,7 +42,7 @@ function setup(pathTiming = false) {
   return { tracker, metrics, observe, scrapes };
 }
 
-const stateOf = (text: string, v: VolumePath) => samples(text, 'juicefs_volume_path_state', { volume_path: v.path }).find((s) => s.value === 1)?.labels.state;
+const stateOf = (text: string, v: VolumePath) => pathStates(text).get(v.path);
 
 test('a scrape right after a state change shows the new state, in every format and encoding', async (t) => {
   const { observe, scrapes } = setup();
@@ -107,7 +107,9 @@ test('the gzip body is one gzip member holding the plain body', async (t) => {
     t.is(gz.readUInt32LE(gz.length - 8), zlib.crc32(plain), format);
     t.is(gz.readUInt32LE(gz.length - 4), plain.length, format);
     t.true(zlib.gunzipSync(gz).equals(plain), format);
-    t.is(samples(plain.toString(), 'juicefs_volume_path_state').length, 300);
+    const states = [...pathStates(plain.toString()).values()];
+    t.is(states.length, 300, format);
+    t.is(states.filter((s) => s === 'disconnected').length, 43, format);
   }
 });
 
