@@ -60,6 +60,7 @@ async function main() {
     table(`Realistic node (${o.pods} pods × ${o.volumesPerPod} volumes, ${(o.pods * o.volumesPerPod) / o.podsPerPv} PVs, interval ${SMOKE ? '0.5' : '10'} s, a scrape every ${o.scrapeEveryMs / 1000} s; memory and CPU of all processes)`, results.realistic.map((r) => ({
       tool: r.tool,
       'anon MiB': r.anonMiB,
+      'anon max MiB': r.anonMaxMiB,
       'PSS MiB': r.pssMiB,
       'RSS MiB': r.rssMiB,
       processes: r.processes,
