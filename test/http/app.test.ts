@@ -1,11 +1,12 @@
 import test from 'ava';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import { createApp, type AppDeps } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { renderRegistry } from '../../src/metrics/exposition.js';
 import { createScrapeBody } from '../../src/metrics/scrape-body.js';
+import { eventually } from '../fixtures/harness.js';
 
 async function serve(over: Partial<AppDeps> = {}) {
   const registry = new Registry();
@@ -20,7 +21,7 @@ async function serve(over: Partial<AppDeps> = {}) {
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,
   });
-  const server = http.createServer(app.callback());
+  const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, setReady: (v: boolean) => (ready = v), close: () => new Promise((r) => server.close(r)) };
@@ -80,4 +81,34 @@ test('a failing handler answers 500 without a stack trace', async (t) => {
   t.is(r.status, 500);
   const body = await r.text();
   t.is(body, 'internal error\n');
+});
+
+test('scrapers that reset their connection while the answer is being made are logged once, and the server keeps serving', async (t) => {
+  const lines: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked = 0;
+  const s = await serve({
+    logger: createLogger({ write: (l) => lines.push(l) }),
+    renderMetrics: async () => {
+      asked++;
+      await held;
+      return Buffer.from('up_test 1\n');
+    },
+  });
+  t.teardown(s.close);
+  const { port } = new URL(s.url);
+  const clients = [0, 1].map(() => {
+    const c = net.connect(Number(port), '127.0.0.1');
+    c.on('error', () => {});
+    c.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    return c;
+  });
+  await eventually('both scrapes asked for', () => asked === 2);
+  for (const c of clients) c.resetAndDestroy();
+  const failed = () => lines.filter((l) => JSON.parse(l).msg === 'http request failed');
+  await eventually('the reset logged', () => failed().length > 0);
+  release();
+  t.is((await fetch(`${s.url}/metrics`)).status, 200);
+  t.is(failed().length, 1);
 });
