@@ -279,12 +279,15 @@ async function main(): Promise<void> {
   const last = samples[samples.length - 1]!;
   const maxRss = Math.max(...samples.map((s) => s.rss));
   const maxFds = Math.max(...samples.map((s) => s.fds));
-  // Growth is judged from 5 minutes in (or the first sample of a shorter run): start-up and warm-up are not growth.
-  const settled = samples.find((s) => s.at >= 5 * 60_000) ?? first;
+  // Growth is judged from 5 minutes in: start-up and warm-up are not growth.
+  const settled = samples.find((s) => s.at >= 5 * 60_000);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const at = (ms: number) => formatDuration(Math.round(ms / 1000) * 1000);
   const summary = [
-    `soak done: ${formatDuration(Date.now() - t0)}, ${scrapes} scrapes (slowest ${maxScrapeMs.toFixed(1)} ms), ${events} fault/churn events, ${checked} settled path checks`,
-    `daemon RSS start ${(first.rss / 2 ** 20).toFixed(1)} MiB, at ${formatDuration(Math.round(settled.at / 1000) * 1000)} ${(settled.rss / 2 ** 20).toFixed(1)} MiB, end ${(last.rss / 2 ** 20).toFixed(1)} MiB (${(((last.rss - settled.rss) / settled.rss) * 100).toFixed(1)} %), max ${(maxRss / 2 ** 20).toFixed(1)} MiB`,
-    `helper RSS at ${formatDuration(Math.round(settled.at / 1000) * 1000)} ${(settled.helperRss / 2 ** 20).toFixed(1)} MiB, end ${(last.helperRss / 2 ** 20).toFixed(1)} MiB`,
+    `soak done: ${at(Date.now() - t0)}, ${scrapes} scrapes (slowest ${maxScrapeMs.toFixed(1)} ms), ${events} fault/churn events, ${checked} settled path checks`,
+    `daemon RSS start ${mib(first.rss)}, end ${mib(last.rss)}, max ${mib(maxRss)}` +
+      (settled ? `; at ${at(settled.at)} ${mib(settled.rss)}, growth since then ${(((last.rss - settled.rss) / settled.rss) * 100).toFixed(1)} %` : ' (growth is judged from 5 minutes in: this run is shorter)'),
+    `helper RSS start ${mib(first.helperRss)}, end ${mib(last.helperRss)}${settled ? `, at ${at(settled.at)} ${mib(settled.helperRss)}` : ''}`,
     `daemon fds start ${first.fds}, end ${last.fds}, max ${maxFds}`,
     `stale series ${stale}, wrong states ${wrong}`,
     ...wrongExamples.map((w) => `  ${w}`),
