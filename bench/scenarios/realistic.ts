@@ -117,7 +117,8 @@ async function measure(pid: number, url: string, o: RealisticOptions, idle: bool
 export async function runRealistic(o: RealisticOptions): Promise<RealisticResult[]> {
   const tree = createKubeletTree('bench-realistic');
   const api = await startFakeApiServer();
-  const server = await startFuse(path.join(tree.root, 'jfs'));
+  // The fixture's failsafe lifetime must outlast the three tools' windows, or the mounts die mid-run.
+  const server = await startFuse(path.join(tree.root, 'jfs'), { ttlMs: 3 * (o.warmupMs + 2 * o.windowMs) + 15 * 60_000 });
   const published: string[] = [];
   try {
     const pvs = (o.pods * o.volumesPerPod) / o.podsPerPv;
@@ -150,6 +151,9 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
       const prober = await startProber(tree.kubeletDir, kube ? [...flags, '--kubeconfig', api.kubeconfig] : flags, 120_000, { JFS_PROBER_KUBE: kube ? 'auto' : 'off' });
       try {
         const m = await measure(prober.pid, `${prober.daemon.url}/metrics`, o, true);
+        // Figures from a node whose mounts went bad mid-run would measure another workload.
+        const healthy = (await scrape(`${prober.daemon.url}/metrics`)).text.split('\n').filter((l) => l.startsWith('juicefs_volume_path_health{') && l.endsWith(' 1')).length;
+        if (healthy !== published.length) throw new Error(`realistic node: ${healthy} of ${published.length} paths healthy at the end of the window`);
         out.push({ tool: `prober, Kubernetes mode ${kube ? 'on' : 'off'}`, ...shape, firstCycleMs: prober.readyMs, ...m });
       } finally {
         await prober.stop();
