@@ -10,26 +10,15 @@ import { gunzipSync } from 'node:zlib';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import type { VolumePath } from '../../src/types.js';
 import { pathStates, requires, samples } from '../fixtures/harness.js';
+import { numberedVolume as volume, testMetrics } from '../fixtures/metrics.js';
 
 const OM = 'application/openmetrics-text;version=1.0.0';
 const logger = createLogger({ write: () => {} });
-const volume = (n: number): VolumePath => ({ path: `/k/pods/uid-${n}/volumes/kubernetes.io~csi/pv-${n}/mount`, kind: 'volume', podUid: `uid-${n}`, pv: `pv-${n}`, volumeId: `pv-${n}`, driver: 'csi.juicefs.com' });
 
 async function serve(t: { teardown(fn: () => unknown): void }) {
   const tracker = createPathTracker({ logger, now: () => 5_000 });
-  const metrics = createMetrics({
-    tracker,
-    nodeName: 'node-a',
-    version: '0.0.0',
-    probeTimeoutSeconds: 5,
-    inFlight: () => 0,
-    stuck: () => 0,
-    pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
-    defaultMetrics: false,
-  });
+  const metrics = testMetrics({ tracker });
   for (let i = 0; i < 200; i++) tracker.observe(volume(i), { state: 'healthy', detail: '' }, 1_000);
   const app = createApp({ logger, isReady: () => true, renderMetrics: (f, gzip) => metrics.body.render(f, gzip), status: () => ({}), statusPage: () => '' });
   const server = http.createServer(app);

@@ -8,10 +8,10 @@ import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
 import { registerKubeMetrics } from '../../src/metrics/kube-metrics.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import type { VolumePath } from '../../src/types.js';
 import { eventually as until, samples } from '../fixtures/harness.js';
 import { appPod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
+import { testMetrics } from '../fixtures/metrics.js';
 
 const logger = createLogger({ write: () => {} });
 const path = '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-a/mount';
@@ -28,16 +28,7 @@ test('a scrape right after the pod cache changes shows the new owner labels', as
   await until('the mount pod known', () => kube.mountPodOf(volume) !== undefined);
 
   const tracker = createPathTracker({ logger, now: () => 5_000 });
-  const metrics = createMetrics({
-    tracker,
-    nodeName: 'n1',
-    version: '0.0.0',
-    probeTimeoutSeconds: 5,
-    inFlight: () => 0,
-    stuck: () => 0,
-    pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
-    defaultMetrics: false,
-  });
+  const metrics = testMetrics({ tracker, nodeName: 'n1' });
   tracker.observe(volume, { state: 'healthy', detail: '' }, 1_000);
   const info = async (gzip = false) => {
     const body = await metrics.body.render('prometheus', gzip);

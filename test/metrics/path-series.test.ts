@@ -1,26 +1,16 @@
 import test from 'ava';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { ALL_STATES, healthValue, type VolumePath } from '../../src/types.js';
 import { pathStates, samples } from '../fixtures/harness.js';
+import { testMetrics } from '../fixtures/metrics.js';
 
 const logger = createLogger({ write: () => {} });
 const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
 
 function setup(pathTiming = true) {
   const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
-  const metrics = createMetrics({
-    tracker,
-    nodeName: 'node-"a"',
-    version: '0.0.0',
-    probeTimeoutSeconds: 5,
-    inFlight: () => 0,
-    stuck: () => 0,
-    pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
-    defaultMetrics: false,
-    pathTiming,
-  });
+  const metrics = testMetrics({ tracker, nodeName: 'node-"a"', pathTiming });
   const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => metrics.render(format);
   return { tracker, render };
 }

@@ -5,29 +5,18 @@ import zlib from 'node:zlib';
 import { createPathTracker } from '../../src/health/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import { renderRegistry, type Format } from '../../src/metrics/exposition.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { createScrapeBody } from '../../src/metrics/scrape-body.js';
 import type { PathState, VolumePath } from '../../src/types.js';
 import { pathStates, samples } from '../fixtures/harness.js';
+import { numberedVolume as volume, testMetrics } from '../fixtures/metrics.js';
 
 const logger = createLogger({ write: () => {} });
 const FORMATS: readonly Format[] = ['prometheus', 'openmetrics'];
-const volume = (n: number): VolumePath => ({ path: `/k/pods/uid-${n}/volumes/kubernetes.io~csi/pv-${n}/mount`, kind: 'volume', podUid: `uid-${n}`, pv: `pv-${n}`, volumeId: `pv-${n}`, driver: 'csi.juicefs.com' });
 
 function setup(pathTiming = false) {
   let asOf = 1_000;
   const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
-  const metrics = createMetrics({
-    tracker,
-    nodeName: 'node-a',
-    version: '0.0.0',
-    probeTimeoutSeconds: 5,
-    inFlight: () => 0,
-    stuck: () => 0,
-    pool: () => ({ helpers: 1, retired: 0, inFlight: 0, stuck: 0, queued: 0, spawned: 1, unexpectedExits: 0, pids: [] }),
-    defaultMetrics: false,
-    pathTiming,
-  });
+  const metrics = testMetrics({ tracker, pathTiming });
   const observe = (v: VolumePath, state: PathState, probeAt?: number) =>
     tracker.observe(v, { state, detail: '' }, ++asOf, probeAt === undefined ? undefined : { at: probeAt, ms: 3, source: '0:50 /' });
   /** Every way the body is served, as text: both formats, plain and gunzipped. */
