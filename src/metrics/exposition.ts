@@ -80,8 +80,3 @@ export async function renderRegistry(registry: Registry, format: Format): Promis
 export function trailer(format: Format): string {
   return format === 'openmetrics' ? '# EOF\n' : '';
 }
-
-/** A whole exposition of one Registry. */
-export async function renderMetrics(registry: Registry, format: Format): Promise<string> {
-  return (await renderRegistry(registry, format)) + trailer(format);
-}

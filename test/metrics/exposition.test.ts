@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { negotiateFormat, renderMetrics } from '../../src/metrics/exposition.js';
+import { negotiateFormat, renderRegistry, trailer, type Format } from '../../src/metrics/exposition.js';
 
 const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
@@ -21,6 +21,9 @@ function registry() {
   new Histogram({ name: 'h_seconds', help: 'h', buckets: [0.1], registers: [r] }).observe(0.05);
   return r;
 }
+
+/** A whole exposition of one Registry, as the scrape body ends it. */
+const renderMetrics = async (r: Registry, format: Format) => (await renderRegistry(r, format)) + trailer(format);
 
 test('text format escapes label values and help, and keeps counter names', async (t) => {
   const text = await renderMetrics(registry(), 'prometheus');
