@@ -13,6 +13,7 @@ import { scrape } from '../lib/scrape.js';
 import { median } from '../lib/stats.js';
 import { createKubeletTree, newPodUid } from '../../test/fixtures/kubelet-tree.js';
 import { startFuse } from '../../test/fixtures/mounts.js';
+import { pathStates } from '../../test/fixtures/metrics-text.js';
 import { appPod, mountPod, startFakeApiServer } from '../../test/fixtures/kube-api-server.js';
 import { nodeExporterVersion, startNodeExporter } from './node-exporter.js';
 
@@ -152,7 +153,8 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
       try {
         const m = await measure(prober.pid, `${prober.daemon.url}/metrics`, o, true);
         // Figures from a node whose mounts went bad mid-run would measure another workload.
-        const healthy = (await scrape(`${prober.daemon.url}/metrics`)).text.split('\n').filter((l) => l.startsWith('juicefs_volume_path_health{') && l.endsWith(' 1')).length;
+        const states = pathStates((await scrape(`${prober.daemon.url}/metrics`)).text);
+        const healthy = published.filter((p) => states.get(p) === 'healthy').length;
         if (healthy !== published.length) throw new Error(`realistic node: ${healthy} of ${published.length} paths healthy at the end of the window`);
         out.push({ tool: `prober, Kubernetes mode ${kube ? 'on' : 'off'}`, ...shape, firstCycleMs: prober.readyMs, ...m });
       } finally {
