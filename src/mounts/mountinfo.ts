@@ -89,26 +89,26 @@ export function parseMountInfoLine(line: string): MountInfoLine | undefined {
   if (!opensWithAccessMode(superOptions)) return undefined;
   let optionalFields = NONE;
   if (sep > 6) {
-    const tags = f.slice(6, sep);
-    for (let i = 0; i < tags.length; i++) {
-      if (tags[i] === '') return undefined;
-      tags[i] = unescapeMountPath(tags[i]!);
-    }
-    optionalFields = tags;
+    optionalFields = f.slice(6, sep);
+    if (optionalFields.includes('')) return undefined;
   }
+  // Most lines hold no escape at all: one look at the line spares one at each field.
+  const decode = line.includes('\\') ? unescapeMountPath : verbatim;
   return {
     id: Number(id),
     parentId: Number(parentId),
     dev,
-    root: unescapeMountPath(root),
-    mountPoint: unescapeMountPath(mountPoint),
-    fsType: unescapeMountPath(fsType),
-    source: unescapeMountPath(f[sep + 2]!),
-    mountOptions: unescapeMountPath(mountOptions),
-    optionalFields,
-    superOptions: unescapeMountPath(superOptions),
+    root: decode(root),
+    mountPoint: decode(mountPoint),
+    fsType: decode(fsType),
+    source: decode(f[sep + 2]!),
+    mountOptions: decode(mountOptions),
+    optionalFields: decode === verbatim ? optionalFields : optionalFields.map(decode),
+    superOptions: decode(superOptions),
   };
 }
+
+const verbatim = (s: string): string => s;
 
 /**
  * Parses every line; one that cannot be parsed is counted, handed to `onMalformed`
