@@ -2,7 +2,7 @@
 // a line the parser cannot read stays as long as its mount does, so each
 // distinct line is reported when it appears, not on every read; one that left
 // the table and came back is news again. The count is a metric, so a table that
-// turns wholly unreadable (a new kernel format) reports a few lines and the sum.
+// floods with new ones (a kernel format not known here) reports a few and the sum.
 
 import type { Logger } from '../log/logger.js';
 
