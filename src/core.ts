@@ -95,13 +95,14 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     for (const v of removed) tracker.remove(v.path, UNPUBLISHED);
   });
   let mountTableError: unknown;
-  const readMountTable = createMountTableReader(config.mountinfo);
+  const readMountTable = createMountTableReader(config.mountinfo, { logger });
   const runCycle = createCycle({
     layout,
     fsTypes: new Set(config.fsTypes),
     readMountTable: async () => {
       const table = await readMountTable();
       metrics.mountTableSize(table.size);
+      metrics.mountTableMalformed(table.malformed);
       return table;
     },
     inventory,

@@ -63,9 +63,6 @@ export function createCycle(opts: CycleOptions): RunCycle {
     try {
       const table = await opts.readMountTable();
       logger.forget('mount-table');
-      if (table.malformed > 0) {
-        logger.once(`mount-table-malformed`, 'warn', 'skipping malformed mount table lines', { lines: table.malformed });
-      }
       return table;
     } catch (err) {
       opts.onMountTableError?.(err);

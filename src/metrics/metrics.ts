@@ -46,6 +46,7 @@ export interface ProberMetrics {
   discoveryError(kind: string): void;
   inconclusive(reason: string): void;
   mountTableSize(entries: number): void;
+  mountTableMalformed(lines: number): void;
   /** Whether the pods directory is watched (1) or found only by the periodic scan (0). */
   watching(active: boolean): void;
 }
@@ -196,6 +197,15 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registers,
   });
 
+  // A gauge of the table as it is, not a counter of lines seen: it stays up while the line
+  // stays (each is logged only once) and falls back to 0 when the mount goes, so an alert on it resolves.
+  const malformedLines = new Gauge({
+    name: 'juicefs_path_prober_mount_table_malformed_lines',
+    help: 'Lines of the mount table at the last cycle that could not be parsed and were skipped (each is logged once); a mount on such a line is not seen.',
+    registers,
+  });
+  malformedLines.set(0);
+
   const watchActive = new Gauge({
     name: 'juicefs_path_prober_watch_active',
     help: 'Whether the kubelet pods directory is watched with inotify (1), or changes are found only by the periodic scan every --resync (0: directory missing, or inotify watches used up).',
@@ -237,6 +247,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     discoveryError: (kind) => discoveryErrors.inc({ kind }),
     inconclusive: (reason) => inconclusive.inc({ reason }),
     mountTableSize: (n) => mountEntries.set(n),
+    mountTableMalformed: (n) => malformedLines.set(n),
     watching: (active) => watchActive.set(active ? 1 : 0),
   };
 }

@@ -4,6 +4,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { MalformedFileError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { createMalformedLinesLog, type MalformedLinesReport } from './malformed-lines.js';
 import { parseMountInfo, type MountEntry } from './mountinfo.js';
 
 export interface MountTable {
@@ -37,7 +39,13 @@ export const readTextFile: ReadText = (file) => readFile(file, 'utf8');
 
 /** One read and parse of the mount table. */
 export function readMountTable(file: string, read: ReadText = readTextFile): Promise<MountTable> {
-  return createMountTableReader(file, read)();
+  return createMountTableReader(file, { read })();
+}
+
+export interface MountTableReaderOptions {
+  readonly read?: ReadText;
+  /** Where malformed lines are logged: each distinct line once while it stays in the table. */
+  readonly logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -45,7 +53,9 @@ export function readMountTable(file: string, read: ReadText = readTextFile): Pro
  * quiet node it is the same cycle after cycle, and parsing every line (and the
  * garbage it leaves) was a large share of a cycle's work.
  */
-export function createMountTableReader(file: string, read: ReadText = readTextFile): () => Promise<MountTable> {
+export function createMountTableReader(file: string, opts: MountTableReaderOptions = {}): () => Promise<MountTable> {
+  const read = opts.read ?? readTextFile;
+  const report = opts.logger ? createMalformedLinesLog(opts.logger, file) : undefined;
   let last: { text: string; table: MountTable } | undefined;
   return async () => {
     let text: string;
@@ -55,16 +65,19 @@ export function createMountTableReader(file: string, read: ReadText = readTextFi
       throw new MalformedFileError(file, 'cannot read the mount table', { cause });
     }
     if (last && last.text === text) return last.table;
-    const table = mountTableOf(file, text);
+    const table = mountTableOf(file, text, report);
     last = { text, table };
     return table;
   };
 }
 
-function mountTableOf(file: string, text: string): MountTable {
-  const parsed = parseMountInfo(text);
+function mountTableOf(file: string, text: string, report: MalformedLinesReport | undefined): MountTable {
+  const bad: string[] = [];
+  const parsed = parseMountInfo(text, report && ((line) => bad.push(line)));
+  // Not a mount table at all: one error for the file, not a line for each of its lines.
   if (parsed.entries.length === 0) {
     throw new MalformedFileError(file, `no mount entries (${parsed.malformed} malformed lines)`);
   }
+  report?.(bad);
   return buildMountTable(parsed.entries, parsed.malformed);
 }

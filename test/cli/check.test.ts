@@ -7,6 +7,7 @@ import { CLI } from '../fixtures/daemon.js';
 import { mountTest, sandbox } from '../fixtures/harness.js';
 import { newPodUid } from '../fixtures/kubelet-tree.js';
 import { bindMount, startFuse } from '../fixtures/mounts.js';
+import { addNetns } from '../fixtures/netns.js';
 
 const box = sandbox();
 
@@ -115,6 +116,15 @@ test('check exits 1 with only the error when the mount table cannot be read, no 
   t.is(r.code, 1);
   t.is(r.stderr, `${missing}: cannot read the mount table: ENOENT: no such file or directory, open '${missing}'\n`);
   t.is(r.stdout, '');
+});
+
+mountTest('check on a node with network namespaces says nothing of the mount table: an nsfs line is not malformed', async (t) => {
+  const k = box.tree('check-netns');
+  t.teardown(addNetns(`jfs-prober-check-${process.pid}`));
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir]);
+  t.is(r.code, 0);
+  t.is(r.stderr, '');
+  t.regex(r.stdout, /no published volume paths/);
 });
 
 mountTest('check prints a table and exits 0 when every path is healthy', async (t) => {

@@ -12,9 +12,8 @@ import { createKubeletLayout, isPlainName } from '../../src/discovery/kubelet-la
 import { scanAll } from '../../src/discovery/scan.js';
 import { parseVolData, VOL_DATA_MAX_BYTES } from '../../src/discovery/vol-data.js';
 import { MalformedFileError, UsageError } from '../../src/errors.js';
-import { buildMountTable } from '../../src/mounts/mount-table.js';
-import { escapeMountPath, parseMountInfo, parseMountInfoLine, type MountEntry } from '../../src/mounts/mountinfo.js';
 import { decodeRequest, decodeResponse, encodeErr, encodeOk, encodeRequest } from '../../src/probe/helper-protocol.js';
+import { MOUNTINFO_PROPERTIES } from '../fixtures/mountinfo-grammar.js';
 
 export interface Target {
   readonly name: string;
@@ -28,46 +27,6 @@ const hostileChar = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(' ', '\t', '\n', '\r', '\\', '\\040', '\\0', '-', '/', '.', '..', ':', '#', '~', '\u00e9', '\u{1F600}', '\u200b', '\ufeff') },
 );
 const hostileString = (minLength = 0, maxLength = 24) => fc.string({ unit: hostileChar, minLength, maxLength });
-const absPath = hostileString(0, 24).map((s) => '/' + s);
-
-const mountEntry: fc.Arbitrary<MountEntry> = fc.record({
-  id: fc.nat(),
-  parentId: fc.nat(),
-  dev: fc.tuple(fc.nat(4095), fc.nat(1 << 20)).map(([a, b]) => `${a}:${b}`),
-  root: absPath,
-  mountPoint: absPath,
-  fsType: hostileString(1, 16),
-  source: hostileString(0, 16),
-});
-const optionalFields = fc.array(fc.constantFrom('shared:1', 'master:12', 'propagate_from:3', 'unbindable'), { maxLength: 3 });
-
-function mountLine(e: MountEntry, optional: readonly string[]): string {
-  return [
-    e.id,
-    e.parentId,
-    e.dev,
-    escapeMountPath(e.root),
-    escapeMountPath(e.mountPoint),
-    'rw,relatime',
-    ...optional,
-    '-',
-    escapeMountPath(e.fsType),
-    escapeMountPath(e.source),
-    'rw,user_id=0',
-  ].join(' ');
-}
-
-/** Arbitrary junk a line could hold, newlines included (it then splits into several lines). */
-const junkLine = fc.oneof(fc.string(), hostileString(0, 80), fc.string({ unit: 'binary', maxLength: 80 }));
-
-/** `sub` appears in `all` in order (other items may sit between). */
-function isSubsequence<T>(sub: readonly T[], all: readonly T[], eq: (a: T, b: T) => boolean): boolean {
-  let i = 0;
-  for (const x of all) if (i < sub.length && eq(sub[i]!, x)) i++;
-  return i === sub.length;
-}
-const sameEntry = (a: MountEntry, b: MountEntry) => JSON.stringify(a) === JSON.stringify(b);
-
 // A tiny in-memory kubelet tree, so scans can be fuzzed at thousands of cases a second.
 type VolDataCase = { kind: 'ours' | 'other-driver'; handle: string } | { kind: 'junk'; text: string } | { kind: 'missing' } | { kind: 'eacces' } | { kind: 'huge' };
 const volDataCase: fc.Arbitrary<VolDataCase> = fc.oneof(
@@ -105,39 +64,7 @@ function memoryFs(files: Map<string, string | NodeJS.ErrnoException>, dirs: Map<
 }
 
 export const TARGETS: readonly Target[] = [
-  {
-    name: 'mountinfo: a well-formed line round-trips through escape and parse',
-    property: () =>
-      fc.property(mountEntry, optionalFields, (e, opt) => {
-        const parsed = parseMountInfoLine(mountLine(e, opt));
-        if (!parsed || !sameEntry(parsed, e)) throw new Error(`did not round-trip: ${JSON.stringify(parsed)}`);
-      }),
-  },
-  {
-    name: 'mountinfo: malformed, truncated and junk lines never throw and never hide a good line beside them',
-    property: () =>
-      fc.property(
-        fc.array(
-          fc.oneof(
-            mountEntry.map((e) => ({ good: e as MountEntry | undefined, line: mountLine(e, []) })),
-            junkLine.map((line) => ({ good: undefined, line })),
-            fc.tuple(mountEntry, fc.nat()).map(([e, n]) => {
-              const line = mountLine(e, []);
-              return { good: undefined, line: line.slice(0, n % (line.length + 1)) };
-            }),
-          ),
-          { maxLength: 12 },
-        ),
-        (rows) => {
-          const text = rows.map((r) => r.line).join('\n');
-          const parsed = parseMountInfo(text);
-          const good = rows.flatMap((r) => (r.good ? [r.good] : []));
-          if (!isSubsequence(good, parsed.entries, sameEntry)) throw new Error('a good line was lost');
-          const table = buildMountTable(parsed.entries, parsed.malformed);
-          for (const e of good) if (!table.at(e.mountPoint)) throw new Error(`no mount at ${JSON.stringify(e.mountPoint)}`);
-        },
-      ),
-  },
+  ...MOUNTINFO_PROPERTIES,
   {
     name: 'vol_data.json: any text parses to two non-empty strings or is a MalformedFileError, and good files round-trip',
     property: () =>
