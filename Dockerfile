@@ -1,6 +1,8 @@
 # juicefs-path-prober: build with dev dependencies, ship dist/ and production
 # dependencies only, on the current Node.js LTS. test/deploy/runtime-layer.test.ts
-# rebuilds the final stage's /app in a temp dir and runs the CLI from it.
+# rebuilds the final stage's /app in a temp dir and runs the CLI from it;
+# `npm run image:check` builds this file with podman and runs the image with the
+# DaemonSet's settings (docs/image.md).
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
