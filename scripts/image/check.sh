@@ -23,7 +23,7 @@ if [ "${1:-}" != --in-namespace ]; then
     echo "image: skipped: $*"
     exit 0
   }
-  [ "$(id -u)" = 0 ] || cannot "needs root (debootstrap, mounts, podman with its own storage)"
+  [ "$(id -u)" = 0 ] || cannot "needs root (debootstrap, mounts, rootful podman)"
   for need in podman:podman runc:runc debootstrap:debootstrap slirp4netns:slirp4netns kubectl:kubernetes-client unshare:util-linux; do
     command -v "${need%%:*}" >/dev/null || cannot "needs ${need%%:*} (Debian package ${need#*:})"
   done
