@@ -20,7 +20,7 @@ import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { systemClock } from '../../src/shared/clock.js';
 import { createKubeletTree, newPodUid, type KubeletTree, type PublishedVolume } from '../fixtures/kubelet-tree.js';
 import { pathStatesOf, parseMetrics, type Sample } from '../fixtures/metrics-text.js';
-import { bindMount, cleanupAll, reexecInPrivateMountNamespace, startFuse, type FuseHandle } from '../fixtures/mounts.js';
+import { bindMount, cleanupAll, mountPrivileges, reexecInPrivateMountNamespace, startFuse, type FuseHandle } from '../fixtures/mounts.js';
 import { inspect, podman, podmanOk, run } from './podman.js';
 import { podRun, renderDaemonSet, type PodRun } from './pod-spec.js';
 
@@ -40,6 +40,8 @@ interface Line {
 
 const lines: Line[] = [];
 const figures: [string, string][] = [];
+/** Set once a signal stops the run: what the checks then see is the teardown, not the image. */
+let stopping = false;
 
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -53,6 +55,7 @@ async function check(name: string, fn: () => Promise<string> | string): Promise<
   } catch (err) {
     line = { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
   }
+  if (stopping) return false;
   lines.push(line);
   say(`${line.ok ? 'PASS' : 'FAIL'}  ${name}: ${line.detail}`);
   return line.ok;
@@ -130,7 +133,7 @@ async function publish(node: Node, pv: string, opts: { mountNow: boolean }): Pro
 }
 
 /** Where the container sees a host path under the kubelet directory. */
-function inContainer(plan: PodRun, node: Node, hostPath: string): string {
+function inContainer(plan: PodRun, hostPath: string): string {
   const v = plan.volumes.find((x) => hostPath === x.source || hostPath.startsWith(`${x.source}/`));
   assert(v, `${hostPath} is under no volume of the container`);
   return v.mountPath + hostPath.slice(v.source.length);
@@ -208,6 +211,13 @@ async function removeAll(): Promise<void> {
   containers.clear();
 }
 
+/** Containers first (nothing may stat a mount whose client is gone), then FUSE servers and mounts, then the trees. */
+async function teardown(): Promise<void> {
+  await removeAll();
+  cleanupAll();
+  for (const t of trees.splice(0)) t.remove();
+}
+
 /** Waits for an HTTP 200 within kubelet's budget for the probe, failing at once if the container exits. */
 async function probe200(c: Container, probe: { path: string; port: number; budgetMs: number }): Promise<string> {
   const t0 = clock.monotonic();
@@ -247,7 +257,7 @@ function containerMounts(c: Container): string[] {
 async function mountLate(c: Container, plan: PodRun, node: Node, pv: string): Promise<{ healthyAfterMs?: number; inTable: string | undefined; getattr: number; state: string }> {
   const vol = node.vols.get(pv)!;
   const fuse = node.fuse.get(pv)!;
-  const target = inContainer(plan, node, vol.mountPath);
+  const target = inContainer(plan, vol.mountPath);
   const before = (await fuse.stats()).getattr;
   const startCycles = await cycles(c);
   const t0 = clock.monotonic();
@@ -369,7 +379,7 @@ async function checkImage(o: Options): Promise<void> {
   });
   if (!live || !readyOk) return;
 
-  const seenAt = (v: PublishedVolume) => inContainer(plan!, node, v.mountPath);
+  const seenAt = (v: PublishedVolume) => inContainer(plan!, v.mountPath);
   await check('/metrics health series for the fixture paths', async () => {
     const all = await c.metrics();
     const health = (v: PublishedVolume) => all.find((s) => s.name === 'juicefs_volume_path_health' && s.labels.volume_path === seenAt(v));
@@ -509,11 +519,18 @@ function parseSize(s: string): number {
 
 async function main(): Promise<void> {
   reexecInPrivateMountNamespace(SCRIPT, process.argv.slice(2));
+  const privileges = mountPrivileges();
+  if (!privileges.ok) {
+    say(`image: cannot run the checks: ${privileges.reason}`);
+    process.exit(2);
+  }
   const o = options();
   // The clock's timers do not hold the process open; this does while the checks run.
   const keepAlive = setInterval(() => {}, 60_000);
-  const stop = () => {
-    void removeAll().finally(() => process.exit(130));
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    say(`image: stopped by ${signal}; removing the containers and mounts`);
+    void teardown().finally(() => process.exit(130));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -525,9 +542,7 @@ async function main(): Promise<void> {
       throw err;
     });
   } finally {
-    await removeAll();
-    cleanupAll();
-    for (const t of trees.splice(0)) t.remove();
+    await teardown();
     clearInterval(keepAlive);
   }
   if (figures.length > 0) {
