@@ -1,7 +1,8 @@
-# syntax=docker/dockerfile:1
 # juicefs-path-prober: build with dev dependencies, ship dist/ and production
 # dependencies only, on the current Node.js LTS. test/deploy/runtime-layer.test.ts
-# rebuilds the final stage's /app in a temp dir and runs the CLI from it.
+# rebuilds the final stage's /app in a temp dir and runs the CLI from it;
+# `npm run image:check` builds this file with podman and runs the image with the
+# DaemonSet's settings (docs/image.md).
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -18,6 +19,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE}
+# An ARG declared before the first FROM is visible only in FROM lines: declared again,
+# the label below names the base this image was built on.
+ARG NODE_IMAGE
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="juicefs-path-prober" \
       org.opencontainers.image.description="Node-side health prober for JuiceFS CSI volume paths, exported for Prometheus" \
