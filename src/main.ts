@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { attachKube, createCore, kubeExtras, type Core, type Deps } from './core.js';
 import { createPodDiscovery } from './discovery/pod-discovery.js';
-import { createScheduler } from './health/scheduler.js';
+import { createScheduler } from './cycle/scheduler.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, listen } from './http/server.js';
 import { statusDocument } from './http/status-document.js';

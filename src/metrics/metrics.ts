@@ -4,7 +4,7 @@
 // memory and never waits on a probe.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PathTracker } from '../health/tracker.js';
+import type { PathTracker } from '../track/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { ALL_STATES, healthValue } from '../types.js';
 import { renderRegistry, type Format } from './exposition.js';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { pathStates, requires, samples } from '../fixtures/harness.js';

@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { gunzipSync } from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';

@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import zlib from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import { renderRegistry, type Format } from '../../src/metrics/exposition.js';
 import { createScrapeBody } from '../../src/metrics/scrape-body.js';

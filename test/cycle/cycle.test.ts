@@ -3,9 +3,9 @@
 // real one, on fake clocks. No mounts, no root.
 
 import test from 'ava';
-import { createCycle } from '../../src/health/cycle.js';
-import { createMountPodFold } from '../../src/health/mount-pod.js';
-import { createPathTracker } from '../../src/health/tracker.js';
+import { createCycle } from '../../src/cycle/cycle.js';
+import { createMountPodFold } from '../../src/classify/mount-pod.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import type { Inventory } from '../../src/discovery/inventory.js';
 import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
 import type { Inspection, PathInspector } from '../../src/discovery/path-inspector.js';

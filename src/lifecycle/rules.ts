@@ -11,7 +11,7 @@
 
 import type { Inspection } from '../discovery/path-inspector.js';
 import type { PathState } from '../types.js';
-import { formatMs, type Verdict } from './verdict.js';
+import { formatMs, type Verdict } from '../classify/verdict.js';
 
 /** Bounds of the recheck of a path published and not mounted yet. */
 const PENDING_RECHECK_MIN_MS = 250;

@@ -15,11 +15,11 @@ import type { Logger } from '../log/logger.js';
 import type { MountTable } from '../mounts/mount-table.js';
 import type { ProbeRunner } from '../probe/probe-runner.js';
 import type { Clock, VolumePath } from '../types.js';
-import type { VerdictFold } from './mount-pod.js';
-import type { PathTracker } from './tracker.js';
-import { classifyByMountTable } from './classify.js';
-import { UNPUBLISHED, unmountedOutcome } from './lifecycle.js';
-import { probeVerdict, type Verdict } from './verdict.js';
+import type { VerdictFold } from '../classify/mount-pod.js';
+import type { PathTracker } from '../track/tracker.js';
+import { classifyByMountTable } from '../classify/by-mount-table.js';
+import { UNPUBLISHED, unmountedOutcome } from '../lifecycle/rules.js';
+import { probeVerdict, type Verdict } from '../classify/verdict.js';
 
 export interface CycleReport {
   readonly ok: boolean;

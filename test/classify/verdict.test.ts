@@ -1,5 +1,5 @@
 import test from 'ava';
-import { errnoDetail, probeVerdict, stateForErrno, wrongTypeVerdict } from '../../src/health/verdict.js';
+import { errnoDetail, probeVerdict, stateForErrno, wrongTypeVerdict } from '../../src/classify/verdict.js';
 import type { MountEntry } from '../../src/mounts/mountinfo.js';
 
 const entry = (over: Partial<MountEntry> = {}): MountEntry => ({

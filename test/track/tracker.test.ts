@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createPathTracker } from '../../src/health/tracker.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { VolumePath } from '../../src/types.js';
 

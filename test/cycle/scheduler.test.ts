@@ -2,8 +2,8 @@
 // a trigger (coalesced), spaced, at most two at once, again when a report asks.
 
 import test from 'ava';
-import type { CycleReport } from '../../src/health/cycle.js';
-import { createScheduler } from '../../src/health/scheduler.js';
+import type { CycleReport } from '../../src/cycle/cycle.js';
+import { createScheduler } from '../../src/cycle/scheduler.js';
 import { createLogger } from '../../src/log/logger.js';
 import { manualTime } from '../fixtures/manual-time.js';
 

@@ -3,8 +3,8 @@
 
 import type { Logger } from '../log/logger.js';
 import { healthValue, type PathState, type PathStatus, type Transition, type VolumePath } from '../types.js';
-import { unmountHold } from './lifecycle.js';
-import type { Verdict } from './verdict.js';
+import { unmountHold } from '../lifecycle/rules.js';
+import type { Verdict } from '../classify/verdict.js';
 
 export type { Transition } from '../types.js';
 
