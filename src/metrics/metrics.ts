@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { PathTracker } from '../track/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { ALL_STATES, healthValue } from '../types.js';
-import { renderRegistry, type Format } from './exposition.js';
+import { renderRegistry } from './exposition.js';
 import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
 import { createScrapeBody, type ScrapeBody } from './scrape-body.js';
 
@@ -39,8 +39,6 @@ export interface ProberMetrics {
   readonly pathSeries: PathSeries;
   /** The whole exposition, as served: the per-path families (kept between scrapes), then the Registry's. */
   readonly body: ScrapeBody;
-  /** The same as text. */
-  render(format: Format): Promise<string>;
   observeProbe(seconds: number, result: string): void;
   observeCycle(seconds: number, ok: boolean): void;
   discoveryError(kind: string): void;
@@ -228,7 +226,6 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registry,
     pathSeries,
     body,
-    render: async (format) => (await body.render(format, false)).toString('utf8'),
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);

@@ -3,7 +3,7 @@ import { createPathTracker } from '../../src/track/tracker.js';
 import { createLogger } from '../../src/log/logger.js';
 import { ALL_STATES, healthValue, type VolumePath } from '../../src/types.js';
 import { pathStates, samples } from '../fixtures/harness.js';
-import { testMetrics } from '../fixtures/metrics.js';
+import { scrapeText, testMetrics } from '../fixtures/metrics.js';
 
 const logger = createLogger({ write: () => {} });
 const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
@@ -11,7 +11,7 @@ const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume',
 function setup(pathTiming = true) {
   const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
   const metrics = testMetrics({ tracker, nodeName: 'node-"a"', pathTiming });
-  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => metrics.render(format);
+  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => scrapeText(metrics, format);
   return { tracker, render };
 }
 
