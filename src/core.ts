@@ -20,8 +20,7 @@ import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { createMountTableReader } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
-import { realTimers } from './shared/timers.js';
-import { systemClock, type Clock } from './types.js';
+import { systemClock, type Clock } from './shared/clock.js';
 import { readVersion } from './version.js';
 
 export interface Deps {
@@ -34,6 +33,7 @@ export interface Deps {
 export interface Core {
   readonly config: Config;
   readonly version: string;
+  readonly clock: Clock;
   readonly layout: KubeletLayout;
   readonly inventory: Inventory;
   readonly tracker: PathTracker;
@@ -70,11 +70,12 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   const fs = deps.fs ?? nodeDiscoveryFs;
   const version = readVersion();
   const layout = createKubeletLayout(await resolveKubeletDir(config.kubeletDir));
-  const tracker = createPathTracker({ logger, now: () => clock.now() });
-  const pool = createHelperPool({ logger, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
+  const tracker = createPathTracker({ logger, now: () => clock.now(), monotonic: () => clock.monotonic() });
+  const pool = createHelperPool({ logger, clock, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
   const runner = createProbeRunner({ pool, timeoutMs: config.timeoutMs, clock });
   const metrics = createMetrics({
     tracker,
+    clock,
     nodeName: config.nodeName,
     version,
     probeTimeoutSeconds: config.timeoutMs / 1000,
@@ -89,6 +90,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     drivers: new Set(config.drivers),
     fs,
     logger,
+    clock,
     onProblem: (kind) => metrics.discoveryError(kind),
   });
   inventory.onChange(({ removed }) => {
@@ -124,6 +126,7 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   return {
     config,
     version,
+    clock,
     layout,
     inventory,
     tracker,
@@ -153,13 +156,13 @@ export function attachKube(core: Core, kube: Kube, trigger: () => void): () => v
   core.tracker.onRemove((v) => kube.pathRemoved(v));
   let kick: unknown;
   kube.onMountPodChange(() => {
-    kick ??= realTimers.setTimeout(() => {
+    kick ??= core.clock.setTimeout(() => {
       kick = undefined;
       trigger();
     }, KUBE_KICK_MS);
   });
   return () => {
-    if (kick !== undefined) realTimers.clearTimeout(kick);
+    if (kick !== undefined) core.clock.clearTimeout(kick);
     kube.stop();
   };
 }

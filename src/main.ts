@@ -13,7 +13,6 @@ import { statusDocument } from './http/status-document.js';
 import { renderStatusPage } from './http/status-page.js';
 import { openKubeMode } from './kube/mode.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
-import { systemClock } from './types.js';
 
 export interface Daemon {
   readonly address: AddressInfo;
@@ -23,7 +22,6 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
-  const clock = deps.clock ?? systemClock;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
   const mode = await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, logger);
   // The adapter while Kubernetes mode is on; undefined once it is off.
@@ -31,9 +29,10 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   let kubeOff = mode.off;
   let kubeSettled = kube === undefined;
   const core = await createCore(config, deps, mode.kube ? kubeExtras(mode.kube) : {});
+  const { clock } = core;
   const startedAt = new Date(clock.now()).toISOString();
 
-  const scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
+  const scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger, clock });
   scheduler.onCycle((r) => core.metrics.observeCycle(r.durationMs / 1000, r.ok));
   core.inventory.onChange(({ added }) => {
     if (added.length > 0) scheduler.trigger();

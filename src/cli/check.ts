@@ -7,9 +7,10 @@ import type { Config } from '../config.js';
 import { createCore, kubeExtras, type Deps } from '../core.js';
 import { errorMessage } from '../errors.js';
 import { describePodsDirError } from '../discovery/inventory.js';
+import type { Kube } from '../kube/adapter.js';
 import { openKubeMode } from '../kube/mode.js';
 import { createLogger } from '../log/logger.js';
-import { sleep } from '../shared/timers.js';
+import { DeadlineError, type Clock } from '../shared/clock.js';
 import { healthValue } from '../types.js';
 import { formatTable } from './table.js';
 
@@ -44,6 +45,31 @@ function withCause(err: unknown): string {
 
 /** How long `check` waits for the pod list and the claims before it prints without them. */
 const CHECK_KUBE_WAIT_MS = 5000;
+/** Claim reads announce nothing when they end: between the adapter's announcements, it is looked at this often. */
+const SETTLE_LOOK_MS = 20;
+
+/** Whether the adapter settles within `ms` on the clock: looked at on each change it announces, and every SETTLE_LOOK_MS. */
+async function settles(kube: Kube, clock: Clock, ms: number): Promise<boolean> {
+  if (kube.settled()) return true;
+  try {
+    await clock.deadline(ms, 'the Kubernetes API gave no complete answer in time', (signal) =>
+      new Promise<void>((resolve) => {
+        const look = () => {
+          if (!kube.settled() || signal.aborted) return;
+          clock.clearInterval(tick);
+          resolve();
+        };
+        const tick = clock.setInterval(look, SETTLE_LOOK_MS);
+        signal.addEventListener('abort', () => clock.clearInterval(tick), { once: true });
+        kube.onMountPodChange(look);
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof DeadlineError) return false;
+    throw err;
+  }
+}
 
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
 export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
@@ -54,9 +80,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
   try {
     if (kube) {
       kube.start();
-      const deadline = Date.now() + CHECK_KUBE_WAIT_MS;
-      while (!kube.settled() && Date.now() < deadline) await sleep(20);
-      if (!kube.settled()) {
+      if (!(await settles(kube, core.clock, CHECK_KUBE_WAIT_MS))) {
         deps.logger.warn('the Kubernetes API gave no complete answer in time; pods and claims it did not name are left blank', {
           waited_ms: CHECK_KUBE_WAIT_MS,
           error: kube.status().last_error,

@@ -14,7 +14,8 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { MountTable } from '../mounts/mount-table.js';
 import type { ProbeRunner } from '../probe/probe-runner.js';
-import type { Clock, VolumePath } from '../types.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { VolumePath } from '../types.js';
 import type { VerdictFold } from '../classify/mount-pod.js';
 import type { PathTracker } from '../track/tracker.js';
 import { classifyByMountTable } from '../classify/by-mount-table.js';
@@ -39,8 +40,7 @@ export interface CycleOptions {
   readonly runner: ProbeRunner;
   readonly tracker: PathTracker;
   readonly logger: Logger;
-  readonly clock: Clock;
-  readonly monotonic?: () => number;
+  readonly clock?: Clock;
   readonly timeoutMs: number;
   readonly publishGraceMs: number;
   readonly onMountTableError?: (err: unknown) => void;
@@ -56,8 +56,9 @@ export interface CycleOptions {
 export type RunCycle = () => Promise<CycleReport>;
 
 export function createCycle(opts: CycleOptions): RunCycle {
-  const { tracker, logger, clock } = opts;
-  const monotonic = opts.monotonic ?? (() => performance.now());
+  const { tracker, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  const monotonic = () => clock.monotonic();
 
   const readTable = async (): Promise<MountTable | undefined> => {
     try {

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PathTracker } from '../track/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { ALL_STATES, healthValue } from '../types.js';
 import { renderRegistry } from './exposition.js';
 import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
@@ -31,6 +32,8 @@ export interface MetricsOptions extends MetricsSources {
   readonly pathTiming?: boolean;
   /** prom-client's process_* and nodejs_* collectors; off in unit tests that count series. */
   readonly defaultMetrics?: boolean;
+  /** The wall clock of the last cycle's timestamp. */
+  readonly clock?: Clock;
 }
 
 export interface ProberMetrics {
@@ -54,6 +57,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   registry.setDefaultLabels({ node_name: opts.nodeName });
   const registers = [registry];
   const { tracker } = opts;
+  const clock = opts.clock ?? systemClock;
 
   const pathSeries = createPathSeries({ tracker, nodeName: opts.nodeName });
   pathSeries.add({
@@ -229,7 +233,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);
-      if (ok) lastCycle.set(Date.now() / 1000);
+      if (ok) lastCycle.set(clock.now() / 1000);
     },
     discoveryError: (kind) => discoveryErrors.inc({ kind }),
     inconclusive: (reason) => inconclusive.inc({ reason }),

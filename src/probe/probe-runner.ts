@@ -4,8 +4,7 @@
 // when the blocked call finally returns is the source probed again.
 
 import { HelperLostError } from '../errors.js';
-import type { Clock } from '../types.js';
-import type { Timers } from '../shared/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { createDeadlines } from './deadlines.js';
 import type { HelperPool } from './helper-pool.js';
 import type { HelperResponse } from './helper-protocol.js';
@@ -42,10 +41,8 @@ export interface ProbeRunner {
 export interface ProbeRunnerOptions {
   readonly pool: HelperPool;
   readonly timeoutMs: number;
+  /** Deadlines and durations on its monotonic time, `since` on its wall clock. */
   readonly clock?: Clock;
-  /** Monotonic milliseconds, for durations. */
-  readonly monotonic?: () => number;
-  readonly timers?: Timers;
 }
 
 interface Flight {
@@ -56,9 +53,8 @@ interface Flight {
 }
 
 export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
-  const clock = opts.clock ?? { now: Date.now };
-  const monotonic = opts.monotonic ?? (() => performance.now());
-  const deadlines = createDeadlines({ timeoutMs: opts.timeoutMs, monotonic, ...(opts.timers ? { timers: opts.timers } : {}) });
+  const clock = opts.clock ?? systemClock;
+  const deadlines = createDeadlines({ timeoutMs: opts.timeoutMs, clock });
   /** The helper's answer, or TIMED_OUT once the deadline passes first. */
   const TIMED_OUT = Symbol('timed out');
   const withDeadline = (done: Promise<HelperResponse>) =>
@@ -96,10 +92,10 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       // A request refused before it was sent (helpers shut down) settles `done` instead.
       await Promise.race([req.sent, req.done.catch(() => undefined)]);
       flight.sentAt = clock.now();
-      const t0 = monotonic();
+      const t0 = clock.monotonic();
       try {
         const r = await withDeadline(req.done);
-        const ms = monotonic() - t0;
+        const ms = clock.monotonic() - t0;
         if (r === TIMED_OUT) {
           // Slow mount, or a helper that no longer answers anything? Only the first is a verdict.
           if (!(await req.alive())) {

@@ -14,6 +14,7 @@ import { buildMountTable } from '../../src/mounts/mount-table.js';
 import type { MountEntry } from '../../src/mounts/mountinfo.js';
 import type { ProbeOutcome, ProbeRunner } from '../../src/probe/probe-runner.js';
 import type { MountPodState, VolumePath } from '../../src/types.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const layout = createKubeletLayout('/k');
 const FUSE = new Set(['fuse.juicefs']);
@@ -71,8 +72,7 @@ function world(o: { publishGraceMs?: number; unmountConfirmMs?: number; mountPod
     runner,
     tracker,
     logger,
-    clock: { now: () => wall },
-    monotonic: () => mono,
+    clock: { ...manualTime().clock, now: () => wall, monotonic: () => mono },
     timeoutMs: 400,
     publishGraceMs: o.publishGraceMs ?? 0,
     onMountTableError: (e) => tableErrors.push(e),

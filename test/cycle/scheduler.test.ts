@@ -1,4 +1,4 @@
-// When cycles run, on a fake clock and fake timers: every interval, soon after
+// When cycles run, on the manual clock: every interval, soon after
 // a trigger (coalesced), spaced, at most two at once, again when a report asks.
 
 import test from 'ava';
@@ -23,8 +23,7 @@ function setup(o: { intervalMs?: number; minGapMs?: number } = {}) {
     runCycle: cycles.runCycle,
     intervalMs: o.intervalMs ?? 1000,
     logger: createLogger({ write: (l) => logs.push(l) }),
-    timers: time.timers,
-    now: time.now,
+    clock: time.clock,
     minGapMs: o.minGapMs ?? 100,
   });
   return { now: time.now, advance: time.settle, ...cycles, scheduler, logs };
