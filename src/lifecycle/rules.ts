@@ -7,7 +7,7 @@
 // - removed when it is no longer published (the inventory or the path set says
 //   so) or kubelet is tearing it down (the inspection finds it going).
 //
-// Pure decisions; the cycle and the tracker apply them.
+// Pure decisions; the path's lifecycle (path-lifecycle.ts) applies them.
 
 import type { Inspection } from '../discovery/path-inspector.js';
 import type { PathState } from '../types.js';

@@ -1,99 +1,70 @@
+// The tracker records states and their transitions, and drops a path when its
+// lifecycle removes it; it decides nothing about either.
+
 import test from 'ava';
-import { createPathTracker } from '../../src/track/tracker.js';
+import { createPathLifecycle } from '../../src/lifecycle/path-lifecycle.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { VolumePath } from '../../src/types.js';
+import { createPathTracker } from '../../src/track/tracker.js';
+import type { Transition, VolumePath } from '../../src/types.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const vol: VolumePath = { path: '/k/pods/u/volumes/kubernetes.io~csi/pv/mount', kind: 'volume', podUid: 'u', pv: 'pv', volumeId: 'pv', driver: 'csi.juicefs.com' };
 
 function setup() {
-  let now = 1_000;
+  const time = manualTime();
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), now: () => now });
-  const tracker = createPathTracker({ logger, now: () => now, monotonic: () => now, unmountConfirmMs: 2000 });
-  return { tracker, lines, advance: (ms: number) => (now += ms), at: () => now };
+  const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), now: time.clock.now });
+  const lifecycle = createPathLifecycle({ clock: time.clock, publishGraceMs: 0 });
+  const tracker = createPathTracker({ logger, clock: time.clock, removals: lifecycle });
+  const transitions: Transition[] = [];
+  tracker.onTransition((t) => transitions.push(t));
+  return { tracker, lifecycle, lines, transitions, advance: time.advance, wall: time.clock.now };
 }
 
-test('a state change is logged once with its detail, not every cycle', (t) => {
-  const { tracker, lines, advance, at } = setup();
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+test('a state change is logged once with its detail and announced once, not every cycle', (t) => {
+  const { tracker, lines, transitions, advance } = setup();
+  tracker.record(vol, { state: 'healthy', detail: '' });
   for (let i = 0; i < 5; i++) {
     advance(1000);
-    tracker.observe(vol, { state: 'disconnected', detail: 'ENOTCONN: Transport endpoint is not connected' }, at());
+    tracker.record(vol, { state: 'disconnected', detail: 'ENOTCONN: Transport endpoint is not connected' });
   }
   const changes = lines.filter((l) => l.msg === 'volume path state');
   t.is(changes.length, 2);
   t.like(changes[1], { level: 'warn', state: 'disconnected', previous: 'healthy', detail: 'ENOTCONN: Transport endpoint is not connected' });
+  t.deepEqual(
+    transitions.map((x) => [x.from, x.to]),
+    [
+      [undefined, 'healthy'],
+      ['healthy', 'disconnected'],
+    ],
+  );
 });
 
 test('since is kept while the state holds and moves when it changes', (t) => {
-  const { tracker, advance, at } = setup();
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  const { tracker, advance, wall } = setup();
+  tracker.record(vol, { state: 'healthy', detail: '' });
   const since = tracker.get(vol.path)!.since;
   advance(5000);
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
+  tracker.record(vol, { state: 'healthy', detail: '' });
   t.is(tracker.get(vol.path)!.since, since);
   advance(5000);
-  tracker.observe(vol, { state: 'timeout', detail: 'x' }, at());
-  t.is(tracker.get(vol.path)!.since, at());
+  tracker.record(vol, { state: 'timeout', detail: 'x' });
+  t.is(tracker.get(vol.path)!.since, wall());
 });
 
-test('an unmount of a mounted path is held back until it is confirmed', (t) => {
-  const { tracker, advance, at } = setup();
-  tracker.markMounted(vol, at());
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
-  advance(100);
-  const again = tracker.observe(vol, { state: 'not_mounted', detail: '' }, at());
-  t.is(again, 2000);
-  t.is(tracker.get(vol.path)!.state, 'healthy');
-  advance(1500);
-  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), 500);
-  advance(600);
-  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), undefined);
-  t.is(tracker.get(vol.path)!.state, 'not_mounted');
-});
-
-test('a path never mounted reports not_mounted without waiting', (t) => {
-  const { tracker, at } = setup();
-  t.is(tracker.observe(vol, { state: 'not_mounted', detail: '' }, at()), undefined);
-  t.is(tracker.get(vol.path)!.state, 'not_mounted');
-});
-
-test('an observation older than the last applied one is ignored', (t) => {
-  const { tracker, at } = setup();
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at() + 10);
-  tracker.observe(vol, { state: 'io_error', detail: 'late' }, at());
-  t.is(tracker.get(vol.path)!.state, 'healthy');
-});
-
-test('removing a path drops it from every view and tells listeners', (t) => {
-  const { tracker, at } = setup();
-  const removed: string[] = [];
-  tracker.onRemove((v) => removed.push(v.path));
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
-  tracker.remove(vol.path, 'test');
+test('a path its lifecycle removes is dropped from every view and logged with why', (t) => {
+  const { tracker, lifecycle, lines } = setup();
+  lifecycle.admit(vol, 'healthy', 0);
+  tracker.record(vol, { state: 'healthy', detail: '' });
+  lifecycle.unpublished([vol]);
   t.is(tracker.get(vol.path), undefined);
   t.deepEqual(tracker.list(), []);
   t.is(tracker.counts().size, 0);
-  t.deepEqual(removed, [vol.path]);
-});
-
-test('a verdict from a cycle that began before the path was removed does not bring it back', (t) => {
-  const { tracker, advance, at } = setup();
-  const startedAt = at();
-  tracker.observe(vol, { state: 'healthy', detail: '' }, startedAt);
-  advance(100);
-  tracker.remove(vol.path, 'pod deleted');
-  tracker.observe(vol, { state: 'timeout', detail: 'late' }, startedAt);
-  tracker.markMounted(vol, startedAt);
-  t.is(tracker.get(vol.path), undefined);
-  t.deepEqual(tracker.tracked(), []);
-  advance(100);
-  tracker.observe(vol, { state: 'healthy', detail: '' }, at());
-  t.is(tracker.get(vol.path)!.state, 'healthy', 'a cycle after the removal may add it again');
+  t.like(lines.find((l) => l.msg === 'volume path removed'), { path: vol.path, why: 'volume unpublished or pod removed' });
 });
 
 test('the revision moves when a path appears, changes state or volume, or goes; the probe revision with each probe', (t) => {
-  const { tracker, advance, at } = setup();
+  const { tracker, lifecycle, advance, wall } = setup();
   const seen = { r: tracker.revision(), p: tracker.probeRevision() };
   const moved = () => {
     const now = { r: tracker.revision(), p: tracker.probeRevision() };
@@ -101,31 +72,32 @@ test('the revision moves when a path appears, changes state or volume, or goes; 
     Object.assign(seen, now);
     return m;
   };
-  const probe = () => ({ at: at(), ms: 1, source: '0:50 /' });
-  tracker.markMounted(vol, at());
+  const probe = () => ({ at: wall(), ms: 1, source: '0:50 /' });
+  lifecycle.mounted(vol, 0);
   t.deepEqual(moved(), { state: false, probe: false }, 'not listed before its first verdict');
-  tracker.observe(vol, { state: 'healthy', detail: '' }, advance(1000), probe());
+  advance(1000);
+  tracker.record(vol, { state: 'healthy', detail: '' }, probe());
   t.deepEqual(moved(), { state: true, probe: true }, 'appears');
-  tracker.observe(vol, { state: 'healthy', detail: '' }, advance(1000), probe());
+  tracker.record(vol, { state: 'healthy', detail: '' }, probe());
   t.deepEqual(moved(), { state: false, probe: true }, 'the same verdict again');
   tracker.probed(vol.path, probe());
   t.deepEqual(moved(), { state: false, probe: true }, 'a probe with no verdict');
-  tracker.observe(vol, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  tracker.record(vol, { state: 'io_error', detail: 'EIO' });
   t.deepEqual(moved(), { state: true, probe: false }, 'a new state, no probe');
-  tracker.observe({ ...vol }, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  tracker.record({ ...vol }, { state: 'io_error', detail: 'EIO' });
   t.deepEqual(moved(), { state: false, probe: false }, 'the same volume found again');
-  tracker.observe({ ...vol, volumeId: 'other' }, { state: 'io_error', detail: 'EIO' }, advance(1000));
+  tracker.record({ ...vol, volumeId: 'other' }, { state: 'io_error', detail: 'EIO' });
   t.deepEqual(moved(), { state: true, probe: false }, 'a new volume for the path');
   // A subPath not yet tied to its volume (its claim unread), found anew each cycle.
   const sub: VolumePath = { ...vol, path: '/k/pods/u/volume-subpaths/data/app/0', kind: 'subpath', pv: '', volumeId: '', subpath: { volumeName: 'data', container: 'app', index: '0' } };
-  tracker.observe(sub, { state: 'healthy', detail: '' }, advance(1000));
+  tracker.record(sub, { state: 'healthy', detail: '' });
   moved();
-  tracker.observe({ ...sub, subpath: { ...sub.subpath! } }, { state: 'healthy', detail: '' }, advance(1000));
+  tracker.record({ ...sub, subpath: { ...sub.subpath! } }, { state: 'healthy', detail: '' });
   t.deepEqual(moved(), { state: false, probe: false }, 'the same subPath found again');
-  tracker.observe({ ...sub, pv: 'pv', volumeId: 'pv' }, { state: 'healthy', detail: '' }, advance(1000));
+  tracker.record({ ...sub, pv: 'pv', volumeId: 'pv' }, { state: 'healthy', detail: '' });
   t.deepEqual(moved(), { state: true, probe: false }, 'the subPath tied to its volume');
-  tracker.remove(vol.path, 'gone');
+  lifecycle.unpublished([vol]);
   t.deepEqual(moved(), { state: true, probe: false }, 'goes');
-  tracker.remove(vol.path, 'gone');
+  lifecycle.unpublished([vol]);
   t.deepEqual(moved(), { state: false, probe: false }, 'already gone');
 });
