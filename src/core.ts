@@ -114,7 +114,6 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     tracker,
     logger,
     clock,
-    timeoutMs: config.timeoutMs,
     onMountTableError: (err) => {
       mountTableError = err;
       metrics.discoveryError('mountinfo');

@@ -41,7 +41,6 @@ export interface CycleOptions {
   readonly tracker: PathTracker;
   readonly logger: Logger;
   readonly clock?: Clock;
-  readonly timeoutMs: number;
   readonly onMountTableError?: (err: unknown) => void;
   /** A daemon logs an unreadable mount table (and keeps its states); a one-shot command says it itself. */
   readonly logMountTableErrors?: boolean;
@@ -120,7 +119,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
       [...c.sources].map(async ([key, { entry, paths }]) => {
         const outcome = await opts.runner.probe(key, paths[0]!.path);
         const now = clock.now();
-        const verdict = probeVerdict(outcome, entry, opts.timeoutMs, now);
+        const verdict = probeVerdict(outcome, entry, now);
         const facts = 'ms' in outcome ? { at: now, ms: outcome.ms, source: key } : undefined;
         if ('inconclusive' in verdict) {
           // 5. No verdict this time (device mismatch, helper lost): keep the states, look again soon.

@@ -12,8 +12,8 @@ import type { HelperResponse } from './helper-protocol.js';
 export type ProbeOutcome =
   | { readonly kind: 'ok'; readonly dev: string; readonly ino: string; readonly ms: number }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly ms: number }
-  /** This call did not answer in time; it stays outstanding. */
-  | { readonly kind: 'timeout'; readonly ms: number }
+  /** This call did not answer within the runner's `timeoutMs`; it stays outstanding. */
+  | { readonly kind: 'timeout'; readonly ms: number; readonly timeoutMs: number }
   /** An earlier call on this source is still blocked; nothing new was issued. */
   | { readonly kind: 'stuck'; readonly since: number }
   /** The helper died under the call: no verdict on the mount. */
@@ -106,7 +106,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
           req.markStuck();
           // Keep the flight until the call really returns; that is what frees the source.
           req.done.then(settle, settle);
-          return record(ms, { kind: 'timeout', ms });
+          return record(ms, { kind: 'timeout', ms, timeoutMs: opts.timeoutMs });
         }
         settle();
         return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });

@@ -77,7 +77,6 @@ function world(o: { publishGraceMs?: number; unmountConfirmMs?: number; mountPod
     tracker,
     logger,
     clock,
-    timeoutMs: 400,
     onMountTableError: (e) => tableErrors.push(e),
     onInconclusive: (r) => inconclusive.push(r),
     ...(o.mountPod ? { fold: createMountPodFold(o.mountPod) } : {}),
@@ -146,7 +145,7 @@ test('a probe error becomes its errno’s state; a timeout and a stuck call are 
   w.mounted(...vs);
   w.outcomes.set(dead.path, errno('ENOTCONN'));
   w.outcomes.set(eio.path, errno('EIO'));
-  w.outcomes.set(slow.path, { kind: 'timeout', ms: 400 });
+  w.outcomes.set(slow.path, { kind: 'timeout', ms: 403, timeoutMs: 400 });
   w.outcomes.set(stuck.path, { kind: 'stuck', since: 1_000_000 - 90_000 });
   w.outcomes.set(odd.path, errno('EXDEV'));
   await w.runCycle();

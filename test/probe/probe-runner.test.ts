@@ -39,7 +39,7 @@ mountTest('one call per source: concurrent callers share it, and after a timeout
   const p = pool();
   const runner = createProbeRunner({ pool: p, timeoutMs: 300 });
   const [a, b] = await Promise.all([runner.probe('src', fuse.mnt), runner.probe('src', fuse.mnt)]);
-  t.is(a.kind, 'timeout');
+  t.like(a, { kind: 'timeout', timeoutMs: 300 }, 'a timeout says the limit it ran out');
   t.is(b, a, 'the second caller joined the first call');
   for (let i = 0; i < 5; i++) t.is((await runner.probe('src', fuse.mnt)).kind, 'stuck');
   t.is(p.stats().inFlight, 1, 'one request sent to the helpers');
