@@ -13,7 +13,7 @@ import { createInventory, type Inventory } from './discovery/inventory.js';
 import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
 import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
 import { pathFinder } from './discovery/path-set.js';
-import type { Kube } from './kube/kube.js';
+import type { KubeEnrichment, KubeEvents } from './kube/adapter.js';
 import { createPathLifecycle, type PathLifecycle } from './lifecycle/path-lifecycle.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
@@ -143,26 +143,32 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
 }
 
 /** What Kubernetes mode adds to each verdict and subPath. */
-export function kubeExtras(kube: Kube): CoreExtras {
+export function kubeExtras(kube: Pick<KubeEnrichment, 'podGone' | 'mountPodOf' | 'publishedAs'>): CoreExtras {
   return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}
+
+/** Kubernetes mode's output: an event for each transition, and word of each path removed. */
+export function reportToKube(core: Pick<Core, 'tracker' | 'lifecycle'>, events: KubeEvents): void {
+  core.tracker.onTransition((t) => events.transition(t));
+  core.lifecycle.onRemove((v) => events.pathRemoved(v));
 }
 
 /** Mount pods change verdicts: a burst of changes asks for one cycle, at most once a second. */
 const KUBE_KICK_MS = 1000;
 
-/** Kubernetes mode's hooks: events on transitions and removals, and a cycle soon after a mount pod changes. */
-export function attachKube(core: Core, kube: Kube, trigger: () => void): () => void {
-  core.tracker.onTransition((t) => kube.transition(t));
-  core.lifecycle.onRemove((v) => kube.pathRemoved(v));
+/** A cycle soon after a mount pod changes. Returns what stops it. */
+export function cycleOnMountPodChange(kube: Pick<KubeEnrichment, 'onMountPodChange'>, trigger: () => void, clock: Clock): () => void {
   let kick: unknown;
+  let stopped = false;
   kube.onMountPodChange(() => {
-    kick ??= core.clock.setTimeout(() => {
+    if (stopped) return;
+    kick ??= clock.setTimeout(() => {
       kick = undefined;
       trigger();
     }, KUBE_KICK_MS);
   });
   return () => {
-    if (kick !== undefined) core.clock.clearTimeout(kick);
-    kube.stop();
+    stopped = true;
+    if (kick !== undefined) clock.clearTimeout(kick);
   };
 }

@@ -4,7 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { attachKube, createCore, kubeExtras, type Core, type Deps } from './core.js';
+import { createCore, cycleOnMountPodChange, kubeExtras, reportToKube, type Core, type Deps } from './core.js';
 import { createPodDiscovery } from './discovery/pod-discovery.js';
 import { createScheduler } from './cycle/scheduler.js';
 import { createApp } from './http/app.js';
@@ -38,7 +38,9 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     if (added.length > 0) scheduler.trigger();
   });
   core.runner.onRelease(() => scheduler.trigger());
-  const stopKube = mode.kube ? attachKube(core, mode.kube, () => scheduler.trigger()) : () => {};
+  // Kubernetes mode both ways, each on its own interface: what it tells the cycle, what it is told.
+  const stopKick = mode.kube ? cycleOnMountPodChange(mode.kube, () => scheduler.trigger(), clock) : () => {};
+  if (mode.kube) reportToKube(core, mode.kube);
 
   const discovery = createPodDiscovery({
     layout: core.layout,
@@ -106,7 +108,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     core,
     async stop() {
       scheduler.stop();
-      stopKube();
+      stopKick();
+      mode.kube?.stop();
       server.close();
       server.closeAllConnections();
       // Blocked probes live in the helpers, so nothing here waits on a mount.
