@@ -2,11 +2,9 @@
 // exit code (0 all healthy, 1 any unhealthy or nothing could be seen). Built from
 // the same core as the daemon, with Kubernetes mode when a cluster is there.
 
-import path from 'node:path';
 import type { Config } from '../config.js';
 import { createCore, kubeExtras, type Deps } from '../core.js';
 import { errorMessage } from '../errors.js';
-import { describePodsDirError } from '../discovery/inventory.js';
 import type { Kube } from '../kube/adapter.js';
 import { openKubeMode } from '../kube/mode.js';
 import { createLogger } from '../log/logger.js';
@@ -88,8 +86,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
       }
     }
     const podsDirOk = await core.inventory.resync();
-    const podsDirError = core.inventory.podsDirError();
-    const podsDirProblem = podsDirError === undefined ? undefined : describePodsDirError(core.layout.podsDir, podsDirError).message;
+    const podsDirProblem = core.inventory.podsDirProblem();
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
     const rows = statuses.map((s): CheckRow => {
@@ -131,7 +128,7 @@ export async function check(config: Config): Promise<number> {
   }
   // "No paths" must not pass for healthy when the prober cannot see the pods at all.
   if (!podsDirOk) {
-    process.stderr.write(`${podsDirProblem ?? `cannot list the kubelet pods directory ${path.join(config.kubeletDir, 'pods')}`}\n`);
+    process.stderr.write(`${podsDirProblem ?? 'cannot list the kubelet pods directory'}\n`);
     return 1;
   }
   if (rows.length === 0) {

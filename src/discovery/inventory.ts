@@ -22,6 +22,8 @@ export interface Inventory {
   resync(): Promise<boolean>;
   /** Why the last full scan could not list the pods directory; undefined when it could. The caller says it: a daemon retries, a one-shot command does not. */
   podsDirError(): unknown;
+  /** The same in words an operator can act on (describePodsDirError). */
+  podsDirProblem(): string | undefined;
   rescanPod(podUid: string): Promise<void>;
   onChange(listener: (change: InventoryChange) => void): void;
   close(): void;
@@ -178,6 +180,7 @@ export function createInventory(opts: InventoryOptions): Inventory {
       return true;
     },
     podsDirError: () => podsDirError,
+    podsDirProblem: () => (podsDirError === undefined ? undefined : describePodsDirError(opts.layout.podsDir, podsDirError).message),
     rescanPod: (uid) => rescanPod(uid),
     onChange: (l) => void listeners.push(l),
     close() {
