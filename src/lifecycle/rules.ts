@@ -4,8 +4,9 @@
 // - published, never mounted, within --publish-grace: pending (no 0 exported);
 // - mounted once, then unmounted: held at its last state for a moment, because
 //   kubelet unmounts a volume just before it deletes its directory;
-// - removed when it is no longer published (the inventory or the path set says
-//   so) or kubelet is tearing it down (the inspection finds it going).
+// - removed when it is no longer published (the inventory says so, or discovery
+//   no longer finds it) or kubelet is tearing it down (the inspection finds it
+//   going).
 //
 // Pure decisions; the path's lifecycle (path-lifecycle.ts) applies them.
 
