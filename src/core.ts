@@ -1,27 +1,27 @@
 // The probing core that `serve` and `check` share: kubelet layout, inventory,
-// tracker, helper pool, probe runner, metrics and the cycle, built from the
-// config and connected. Nothing here listens, schedules or watches: serve's
+// the paths' lifecycle, tracker, helper pool, probe runner, metrics and the
+// cycle, built from the config and connected. Nothing here listens, schedules or watches: serve's
 // wiring (main.ts) and check (cli/check.ts) decide when a cycle runs.
 
 import { realpath } from 'node:fs/promises';
 import type { Config } from './config.js';
+import { createMountPodFold, type VerdictFold } from './classify/mount-pod.js';
+import { createOrphanFold } from './classify/orphan.js';
+import { createCycle, type RunCycle } from './cycle/cycle.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery/discovery-fs.js';
 import { createInventory, type Inventory } from './discovery/inventory.js';
 import { createKubeletLayout, type KubeletLayout } from './discovery/kubelet-layout.js';
 import { createPathInspector, nodeInspectorFs } from './discovery/path-inspector.js';
-import { createCycle, type RunCycle } from './health/cycle.js';
-import { UNPUBLISHED } from './health/lifecycle.js';
-import { createMountPodFold, type VerdictFold } from './health/mount-pod.js';
-import { createOrphanFold } from './health/orphan.js';
-import { createPathTracker, type PathTracker } from './health/tracker.js';
-import type { Kube } from './kube/kube.js';
+import { pathFinder } from './discovery/path-set.js';
+import type { KubeEnrichment, KubeEvents } from './kube/adapter.js';
+import { createPathLifecycle, type PathLifecycle } from './lifecycle/path-lifecycle.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type ProberMetrics } from './metrics/metrics.js';
 import { createMountTableReader } from './mounts/mount-table.js';
 import { createHelperPool, type HelperPool, type SpawnHelper } from './probe/helper-pool.js';
 import { createProbeRunner, type ProbeRunner } from './probe/probe-runner.js';
-import { realTimers } from './shared/timers.js';
-import { systemClock, type Clock } from './types.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createPathTracker, type PathTracker } from './track/tracker.js';
 import { readVersion } from './version.js';
 
 export interface Deps {
@@ -34,8 +34,10 @@ export interface Deps {
 export interface Core {
   readonly config: Config;
   readonly version: string;
+  readonly clock: Clock;
   readonly layout: KubeletLayout;
   readonly inventory: Inventory;
+  readonly lifecycle: PathLifecycle;
   readonly tracker: PathTracker;
   readonly pool: HelperPool;
   readonly runner: ProbeRunner;
@@ -70,11 +72,13 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
   const fs = deps.fs ?? nodeDiscoveryFs;
   const version = readVersion();
   const layout = createKubeletLayout(await resolveKubeletDir(config.kubeletDir));
-  const tracker = createPathTracker({ logger, now: () => clock.now() });
-  const pool = createHelperPool({ logger, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
+  const lifecycle = createPathLifecycle({ clock, publishGraceMs: config.publishGraceMs });
+  const tracker = createPathTracker({ logger, clock, removals: lifecycle });
+  const pool = createHelperPool({ logger, clock, threads: config.helperThreads, ...(deps.spawnHelper ? { spawnHelper: deps.spawnHelper } : {}) });
   const runner = createProbeRunner({ pool, timeoutMs: config.timeoutMs, clock });
   const metrics = createMetrics({
     tracker,
+    clock,
     nodeName: config.nodeName,
     version,
     probeTimeoutSeconds: config.timeoutMs / 1000,
@@ -89,30 +93,28 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     drivers: new Set(config.drivers),
     fs,
     logger,
+    clock,
     onProblem: (kind) => metrics.discoveryError(kind),
   });
-  inventory.onChange(({ removed }) => {
-    for (const v of removed) tracker.remove(v.path, UNPUBLISHED);
-  });
+  inventory.onChange(({ removed }) => lifecycle.unpublished(removed));
   let mountTableError: unknown;
   const readMountTable = createMountTableReader(config.mountinfo, { logger });
+  const fsTypes = new Set(config.fsTypes);
   const runCycle = createCycle({
-    layout,
-    fsTypes: new Set(config.fsTypes),
+    fsTypes,
     readMountTable: async () => {
       const table = await readMountTable();
       metrics.mountTableSize(table.size);
       metrics.mountTableMalformed(table.malformed);
       return table;
     },
-    inventory,
+    findPaths: pathFinder({ layout, inventory, fsTypes, publishedAs: extras.publishedAs }),
     inspector: createPathInspector(nodeInspectorFs(fs)),
     runner,
+    lifecycle,
     tracker,
     logger,
     clock,
-    timeoutMs: config.timeoutMs,
-    publishGraceMs: config.publishGraceMs,
     onMountTableError: (err) => {
       mountTableError = err;
       metrics.discoveryError('mountinfo');
@@ -120,13 +122,14 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
     ...(extras.oneShot ? { logMountTableErrors: false } : {}),
     onInconclusive: (reason) => metrics.inconclusive(reason),
     ...(extras.fold ? { fold: extras.fold } : {}),
-    ...(extras.publishedAs ? { publishedAs: extras.publishedAs } : {}),
   });
   return {
     config,
     version,
+    clock,
     layout,
     inventory,
+    lifecycle,
     tracker,
     pool,
     runner,
@@ -141,26 +144,32 @@ export async function createCore(config: Config, deps: Deps, extras: CoreExtras 
 }
 
 /** What Kubernetes mode adds to each verdict and subPath. */
-export function kubeExtras(kube: Kube): CoreExtras {
+export function kubeExtras(kube: Pick<KubeEnrichment, 'podGone' | 'mountPodOf' | 'publishedAs'>): CoreExtras {
   return { fold: createOrphanFold(kube.podGone, createMountPodFold(kube.mountPodOf)), publishedAs: kube.publishedAs };
+}
+
+/** Kubernetes mode's output: an event for each transition, and word of each path removed. */
+export function reportToKube(core: Pick<Core, 'tracker' | 'lifecycle'>, events: KubeEvents): void {
+  core.tracker.onTransition((t) => events.transition(t));
+  core.lifecycle.onRemove((v) => events.pathRemoved(v));
 }
 
 /** Mount pods change verdicts: a burst of changes asks for one cycle, at most once a second. */
 const KUBE_KICK_MS = 1000;
 
-/** Kubernetes mode's hooks: events on transitions, and a cycle soon after a mount pod changes. */
-export function attachKube(core: Core, kube: Kube, trigger: () => void): () => void {
-  core.tracker.onTransition((t) => kube.transition(t));
-  core.tracker.onRemove((v) => kube.pathRemoved(v));
+/** A cycle soon after a mount pod changes. Returns what stops it. */
+export function cycleOnMountPodChange(kube: Pick<KubeEnrichment, 'onMountPodChange'>, trigger: () => void, clock: Clock): () => void {
   let kick: unknown;
+  let stopped = false;
   kube.onMountPodChange(() => {
-    kick ??= realTimers.setTimeout(() => {
+    if (stopped) return;
+    kick ??= clock.setTimeout(() => {
       kick = undefined;
       trigger();
     }, KUBE_KICK_MS);
   });
   return () => {
-    if (kick !== undefined) realTimers.clearTimeout(kick);
-    kube.stop();
+    stopped = true;
+    if (kick !== undefined) clock.clearTimeout(kick);
   };
 }

@@ -1,19 +1,20 @@
 // Wiring for `serve`: builds the core, Kubernetes mode, the scheduler, pod
-// discovery and the HTTP app, connects their events, and listens. Only here is
-// anything listened on or started; every decision lives in the modules wired.
+// discovery, the readiness rule and the HTTP app, connects their events, and
+// listens. Only here is anything listened on or started; every decision lives
+// in the modules wired.
 
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { attachKube, createCore, kubeExtras, type Core, type Deps } from './core.js';
+import { createCore, cycleOnMountPodChange, kubeExtras, reportToKube, type Core, type Deps } from './core.js';
+import { createScheduler } from './cycle/scheduler.js';
 import { createPodDiscovery } from './discovery/pod-discovery.js';
-import { createScheduler } from './health/scheduler.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, listen } from './http/server.js';
 import { statusDocument } from './http/status-document.js';
 import { renderStatusPage } from './http/status-page.js';
 import { openKubeMode } from './kube/mode.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
-import { systemClock } from './types.js';
+import { createReadiness } from './readiness.js';
 
 export interface Daemon {
   readonly address: AddressInfo;
@@ -23,7 +24,6 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   const { logger } = deps;
-  const clock = deps.clock ?? systemClock;
   // Kubernetes mode adds labels, mount pod states and events; the probing never waits on it.
   const mode = await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, logger);
   // The adapter while Kubernetes mode is on; undefined once it is off.
@@ -31,15 +31,18 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   let kubeOff = mode.off;
   let kubeSettled = kube === undefined;
   const core = await createCore(config, deps, mode.kube ? kubeExtras(mode.kube) : {});
+  const { clock } = core;
   const startedAt = new Date(clock.now()).toISOString();
 
-  const scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger });
+  const scheduler = createScheduler({ runCycle: core.runCycle, intervalMs: config.intervalMs, logger, clock });
   scheduler.onCycle((r) => core.metrics.observeCycle(r.durationMs / 1000, r.ok));
   core.inventory.onChange(({ added }) => {
     if (added.length > 0) scheduler.trigger();
   });
   core.runner.onRelease(() => scheduler.trigger());
-  const stopKube = mode.kube ? attachKube(core, mode.kube, () => scheduler.trigger()) : () => {};
+  // Kubernetes mode both ways, each on its own interface: what it tells the cycle, what it is told.
+  const stopKick = mode.kube ? cycleOnMountPodChange(mode.kube, () => scheduler.trigger(), clock) : () => {};
+  if (mode.kube) reportToKube(core, mode.kube);
 
   const discovery = createPodDiscovery({
     layout: core.layout,
@@ -51,21 +54,24 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     onWatchError: () => core.metrics.discoveryError('watch'),
   });
 
-  const probing = () => discovery.scanned() && scheduler.isReady();
-  // Not ready before Kubernetes mode has settled: until then, whether pods will be named is unknown.
-  const isReady = () => probing() && discovery.podsDirProblem() === undefined && kubeSettled;
+  const readiness = createReadiness({
+    podsDirProblem: () => discovery.podsDirProblem(),
+    scanned: () => discovery.scanned(),
+    cycled: () => scheduler.isReady(),
+    kubeSettled: () => kubeSettled,
+  });
   const app = createApp({
     logger,
-    isReady,
-    notReadyReason: () => discovery.podsDirProblem() ?? 'waiting for the first probe cycle',
+    isReady: readiness.ready,
+    notReadyReason: () => readiness.reason() ?? '',
     renderMetrics: (format, gzip) => core.metrics.body.render(format, gzip),
     status: () =>
       statusDocument({
         node: config.nodeName,
         version: core.version,
         startedAt,
-        ready: isReady,
-        notReady: () => discovery.podsDirProblem(),
+        ready: readiness.ready,
+        notReady: readiness.reason,
         kube: () => {
           const k = kube;
           return k ? { mode: 'on', status: () => k.status(), owner: (s) => k.owner(s.volume) } : { mode: 'off', why: kubeOff };
@@ -80,7 +86,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         node: config.nodeName,
         version: core.version,
         now: clock.now(),
-        ready: probing(),
+        ready: readiness.ready(),
+        notReady: readiness.reason(),
         kube: !kube ? 'off' : kube.isStale() ? 'stale' : 'on',
         stuckProbes: core.runner.stuck().length,
         paths: core.tracker.list().map((status) => ({ status, owner: kube?.owner(status.volume) })),
@@ -107,7 +114,8 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     core,
     async stop() {
       scheduler.stop();
-      stopKube();
+      stopKick();
+      mode.kube?.stop();
       server.close();
       server.closeAllConnections();
       // Blocked probes live in the helpers, so nothing here waits on a mount.

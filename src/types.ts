@@ -59,12 +59,6 @@ export interface PathStatus {
   readonly source?: string;
 }
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** The JuiceFS mount pod serving a path, as far as the Kubernetes API tells (Kubernetes mode only). */
 export interface MountPodState {
   readonly namespace: string;

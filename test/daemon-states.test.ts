@@ -111,7 +111,12 @@ mountTest('an unreadable mount table keeps the daemon up, unready, counted and l
   // Three cycles that could not read the table.
   await counterAtLeast(d, 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' }, 3);
   t.is((await d.get('/healthz')).status, 200);
-  t.is((await d.get('/readyz')).status, 503);
+  const readyz = await d.get('/readyz');
+  t.is(readyz.status, 503);
+  // One readiness rule: /readyz, /status and the status page say the same.
+  t.is(await readyz.text(), 'waiting for the first probe cycle\n');
+  t.like(await d.status(), { ready: false, not_ready: 'waiting for the first probe cycle' });
+  t.regex(await (await d.get('/')).text(), /Not ready: waiting for the first probe cycle\./);
   const text = await d.metrics();
   t.true(sampleValue(text, 'juicefs_path_prober_discovery_errors_total', { kind: 'mountinfo' })! >= 3);
   t.is(d.logs.filter((l) => l.msg === 'cannot read the mount table; keeping the last states until it can be read').length, 1);

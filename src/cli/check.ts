@@ -2,14 +2,13 @@
 // exit code (0 all healthy, 1 any unhealthy or nothing could be seen). Built from
 // the same core as the daemon, with Kubernetes mode when a cluster is there.
 
-import path from 'node:path';
 import type { Config } from '../config.js';
 import { createCore, kubeExtras, type Deps } from '../core.js';
 import { errorMessage } from '../errors.js';
-import { describePodsDirError } from '../discovery/inventory.js';
+import type { Kube } from '../kube/adapter.js';
 import { openKubeMode } from '../kube/mode.js';
 import { createLogger } from '../log/logger.js';
-import { sleep } from '../shared/timers.js';
+import { clockFrom, DeadlineError, systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { healthValue } from '../types.js';
 import { formatTable } from './table.js';
 
@@ -44,19 +43,62 @@ function withCause(err: unknown): string {
 
 /** How long `check` waits for the pod list and the claims before it prints without them. */
 const CHECK_KUBE_WAIT_MS = 5000;
+/** Claim reads announce nothing when they end: between the adapter's announcements, it is looked at this often. */
+const SETTLE_LOOK_MS = 20;
+
+/** Holds the process open while the timer is pending (a manual clock's handles have nothing to hold). */
+const held = (h: TimerHandle): TimerHandle => ((h as { ref?: () => unknown }).ref?.(), h);
+
+/**
+ * The clock's timers never hold a process open: the daemon is held by its server
+ * and helpers. A one-shot command waiting on an unreachable API server holds
+ * nothing else, and would end with nothing said; its timers hold it until its answer.
+ */
+function holding(clock: Clock): Clock {
+  return clockFrom({
+    now: clock.now,
+    monotonic: clock.monotonic,
+    setTimeout: (fn, ms) => held(clock.setTimeout(fn, ms)),
+    clearTimeout: clock.clearTimeout,
+    setInterval: (fn, ms) => held(clock.setInterval(fn, ms)),
+    clearInterval: clock.clearInterval,
+  });
+}
+
+/** Whether the adapter settles within `ms` on the clock: looked at on each change it announces, and every SETTLE_LOOK_MS. */
+async function settles(kube: Kube, clock: Clock, ms: number): Promise<boolean> {
+  if (kube.settled()) return true;
+  try {
+    await clock.deadline(ms, 'the Kubernetes API gave no complete answer in time', (signal) =>
+      new Promise<void>((resolve) => {
+        const look = () => {
+          if (!kube.settled() || signal.aborted) return;
+          clock.clearInterval(tick);
+          resolve();
+        };
+        const tick = clock.setInterval(look, SETTLE_LOOK_MS);
+        signal.addEventListener('abort', () => clock.clearInterval(tick), { once: true });
+        kube.onMountPodChange(look);
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof DeadlineError) return false;
+    throw err;
+  }
+}
 
 /** One cycle, for `kubectl exec … check`: the rows, and whether no path is unhealthy. */
 export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckResult> {
   // One list is all a one-shot command sees of the API: a pod missing from it is gone.
   // A one-shot command waits for the configuration: its table is the whole answer.
   const { kube } = await (await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, deps.logger, { orphanAfterMs: 0 })).settled;
-  const core = await createCore(config, deps, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
+  const clock = holding(deps.clock ?? systemClock);
+  const core = await createCore(config, { ...deps, clock }, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
   try {
     if (kube) {
       kube.start();
-      const deadline = Date.now() + CHECK_KUBE_WAIT_MS;
-      while (!kube.settled() && Date.now() < deadline) await sleep(20);
-      if (!kube.settled()) {
+      if (!(await settles(kube, clock, CHECK_KUBE_WAIT_MS))) {
         deps.logger.warn('the Kubernetes API gave no complete answer in time; pods and claims it did not name are left blank', {
           waited_ms: CHECK_KUBE_WAIT_MS,
           error: kube.status().last_error,
@@ -64,8 +106,7 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
       }
     }
     const podsDirOk = await core.inventory.resync();
-    const podsDirError = core.inventory.podsDirError();
-    const podsDirProblem = podsDirError === undefined ? undefined : describePodsDirError(core.layout.podsDir, podsDirError).message;
+    const podsDirProblem = core.inventory.podsDirProblem();
     const report = await core.runCycle();
     const statuses = core.tracker.list().sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1));
     const rows = statuses.map((s): CheckRow => {
@@ -107,7 +148,7 @@ export async function check(config: Config): Promise<number> {
   }
   // "No paths" must not pass for healthy when the prober cannot see the pods at all.
   if (!podsDirOk) {
-    process.stderr.write(`${podsDirProblem ?? `cannot list the kubelet pods directory ${path.join(config.kubeletDir, 'pods')}`}\n`);
+    process.stderr.write(`${podsDirProblem ?? 'cannot list the kubelet pods directory'}\n`);
     return 1;
   }
   if (rows.length === 0) {

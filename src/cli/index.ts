@@ -4,6 +4,7 @@
 import { ListenError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { startDaemon } from '../main.js';
+import { systemClock } from '../shared/clock.js';
 import { readVersion } from '../version.js';
 import { parseCommandLine, type Config } from './args.js';
 import { check } from './check.js';
@@ -19,7 +20,7 @@ async function serve(config: Config): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal });
     // Exit even if something lingers: stuck probes live in helpers, never here.
-    setTimeout(() => process.exit(0), 1500).unref();
+    systemClock.setTimeout(() => process.exit(0), 1500);
     void daemon.stop().finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

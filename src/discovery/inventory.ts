@@ -3,6 +3,8 @@
 
 import type { Logger } from '../log/logger.js';
 import { errorCode, errorMessage } from '../errors.js';
+import { createBackoff, type Backoff, type BackoffPolicy } from '../shared/backoff.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { VolumePath } from '../types.js';
 import { scanAll, scanPod, type PodScan, type ScanOptions, type ScanProblem } from './scan.js';
 
@@ -20,6 +22,8 @@ export interface Inventory {
   resync(): Promise<boolean>;
   /** Why the last full scan could not list the pods directory; undefined when it could. The caller says it: a daemon retries, a one-shot command does not. */
   podsDirError(): unknown;
+  /** The same in words an operator can act on (describePodsDirError). */
+  podsDirProblem(): string | undefined;
   rescanPod(podUid: string): Promise<void>;
   onChange(listener: (change: InventoryChange) => void): void;
   close(): void;
@@ -28,11 +32,13 @@ export interface Inventory {
 export interface InventoryOptions extends ScanOptions {
   readonly logger: Logger;
   readonly onProblem?: (kind: ScanProblem['kind'] | 'pods_dir') => void;
-  /** Delays for re-reading a `<pv>/` that has no vol_data.json yet (kubelet writes it just after mkdir). */
-  readonly incompleteRetryMs?: readonly number[];
-  readonly setTimer?: (fn: () => void, ms: number) => { unref?(): unknown } | unknown;
-  readonly clearTimer?: (t: unknown) => void;
+  /** When to read a `<pv>/` again that has no vol_data.json yet (kubelet writes it just after mkdir); past its attempts the periodic resync takes over. */
+  readonly incompleteRetry?: BackoffPolicy;
+  readonly clock?: Clock;
 }
+
+/** 100 ms, 300 ms, 900 ms, 2.7 s: kubelet writes vol_data.json within moments of the directory. */
+const INCOMPLETE_RETRY: BackoffPolicy = { initialMs: 100, factor: 3, maxMs: 3000, maxAttempts: 4, jitter: 0 };
 
 /** What a failed listing of the pods directory means, in words an operator can act on. */
 export function describePodsDirError(dir: string, err: unknown): { missing: boolean; message: string } {
@@ -49,13 +55,12 @@ export function describePodsDirError(dir: string, err: unknown): { missing: bool
 
 export function createInventory(opts: InventoryOptions): Inventory {
   const { logger } = opts;
-  const retryMs = opts.incompleteRetryMs ?? [100, 300, 1000, 3000];
-  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-  const clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
+  const retryPolicy = opts.incompleteRetry ?? INCOMPLETE_RETRY;
+  const clock = opts.clock ?? systemClock;
   const byPod = new Map<string, Map<string, VolumePath>>();
   const byPath = new Map<string, VolumePath>();
   const listeners: ((c: InventoryChange) => void)[] = [];
-  const retries = new Map<string, { attempt: number; timer: unknown }>();
+  const retries = new Map<string, { readonly backoff: Backoff; timer: unknown }>();
   const badFiles = new Set<string>();
   let closed = false;
   let podsDirError: unknown;
@@ -110,21 +115,19 @@ export function createInventory(opts: InventoryOptions): Inventory {
 
   const scheduleRetry = (scan: PodScan) => {
     const pending = retries.get(scan.podUid);
+    if (pending) clock.clearTimeout(pending.timer);
     // Unreadable ones too: a write caught half-way parses a moment later.
     if ((scan.incomplete.length === 0 && scan.unreadable.length === 0) || !scan.podExists) {
-      if (pending) clearTimer(pending.timer);
       retries.delete(scan.podUid);
       return;
     }
-    const attempt = pending ? pending.attempt + 1 : 0;
-    if (pending) clearTimer(pending.timer);
-    const delay = retryMs[attempt];
+    const backoff = pending?.backoff ?? createBackoff(retryPolicy);
+    const delay = backoff.next();
     if (delay === undefined || closed) {
       retries.delete(scan.podUid); // the periodic resync takes it from here
       return;
     }
-    const timer = setTimer(() => void rescanPod(scan.podUid, attempt), delay);
-    retries.set(scan.podUid, { attempt, timer });
+    retries.set(scan.podUid, { backoff, timer: clock.setTimeout(() => void rescanPod(scan.podUid, true), delay) });
   };
 
   const emit = (change: InventoryChange) => {
@@ -132,12 +135,12 @@ export function createInventory(opts: InventoryOptions): Inventory {
     for (const l of listeners) l(change);
   };
 
-  async function rescanPod(podUid: string, retryAttempt?: number): Promise<void> {
+  async function rescanPod(podUid: string, retry = false): Promise<void> {
     if (closed) return;
-    if (retryAttempt === undefined) {
-      // A fresh event restarts the retry ladder.
+    if (!retry) {
+      // A fresh event restarts the retries.
       const pending = retries.get(podUid);
-      if (pending) clearTimer(pending.timer);
+      if (pending) clock.clearTimeout(pending.timer);
       retries.delete(podUid);
     }
     const scan = await scanPod(opts, podUid);
@@ -177,11 +180,12 @@ export function createInventory(opts: InventoryOptions): Inventory {
       return true;
     },
     podsDirError: () => podsDirError,
+    podsDirProblem: () => (podsDirError === undefined ? undefined : describePodsDirError(opts.layout.podsDir, podsDirError).message),
     rescanPod: (uid) => rescanPod(uid),
     onChange: (l) => void listeners.push(l),
     close() {
       closed = true;
-      for (const r of retries.values()) clearTimer(r.timer);
+      for (const r of retries.values()) clock.clearTimeout(r.timer);
       retries.clear();
     },
   };

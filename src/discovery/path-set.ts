@@ -1,13 +1,16 @@
-// The paths a cycle looks at: every published volume in the inventory, the
-// subPath bind mounts of those volumes that the mount table lists, and subPaths
-// still tracked that have left the mount table (so their unmount is seen).
-// A tracked volume the inventory no longer has is not in the set: it was
-// unpublished, and the caller removes it.
+// The paths discovery finds for a cycle: every published volume in the
+// inventory, and the subPath bind mounts of those volumes that the mount table
+// lists. What was found before and is not any more is the lifecycle's to judge
+// (lifecycle/path-lifecycle.ts `reconcile`), not discovery's.
 
 import type { MountTable } from '../mounts/mount-table.js';
 import type { VolumePath } from '../types.js';
+import type { Inventory } from './inventory.js';
 import type { KubeletLayout } from './kubelet-layout.js';
 import { findSubpaths } from './subpaths.js';
+
+/** Paths by their mount point. */
+export type PathSet = ReadonlyMap<string, VolumePath>;
 
 export interface PathSetInput {
   readonly layout: KubeletLayout;
@@ -16,14 +19,6 @@ export interface PathSetInput {
   readonly published: readonly VolumePath[];
   readonly volumesOf: (podUid: string) => readonly VolumePath[];
   readonly publishedAs?: ((podUid: string, volumeName: string) => string | null | undefined) | undefined;
-  /** What the tracker holds from earlier cycles. */
-  readonly tracked: readonly VolumePath[];
-}
-
-export interface PathSet {
-  readonly paths: ReadonlyMap<string, VolumePath>;
-  /** Tracked volumes that are no longer published. */
-  readonly unpublished: readonly VolumePath[];
 }
 
 export function assemblePathSet(input: PathSetInput): PathSet {
@@ -37,12 +32,13 @@ export function assemblePathSet(input: PathSetInput): PathSet {
     ...(input.publishedAs ? { publishedAs: input.publishedAs } : {}),
   });
   for (const v of subpaths) if (!paths.has(v.path)) paths.set(v.path, v);
-  const unpublished: VolumePath[] = [];
-  for (const v of input.tracked) {
-    if (paths.has(v.path)) continue;
-    // A subPath that left the mount table is inspected like any unmounted path.
-    if (v.kind === 'subpath') paths.set(v.path, v);
-    else unpublished.push(v);
-  }
-  return { paths, unpublished };
+  return paths;
+}
+
+/** What a cycle asks discovery: the paths there are, given this mount table. */
+export type FindPaths = (table: MountTable) => PathSet;
+
+export function pathFinder(opts: Omit<PathSetInput, 'table' | 'published' | 'volumesOf'> & { readonly inventory: Pick<Inventory, 'list' | 'ofPod'> }): FindPaths {
+  const { inventory, ...rest } = opts;
+  return (table) => assemblePathSet({ ...rest, table, published: inventory.list(), volumesOf: inventory.ofPod });
 }

@@ -11,6 +11,7 @@ export interface StatusPageInput {
   /** Epoch ms the page is rendered at: "since" is shown relative to it. */
   readonly now: number;
   readonly ready: boolean;
+  /** Why not ready (src/readiness.ts). */ readonly notReady?: string | undefined;
   /** Kubernetes mode: off, on, or on with a cache the API server no longer refreshes. */
   readonly kube: 'off' | 'on' | 'stale';
   /** Mount sources whose probe timed out and has not returned. */
@@ -114,7 +115,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 
   const summary = html`<p class="summary">${input.paths.length} JuiceFS path${input.paths.length === 1 ? '' : 's'}:
 <span class="${unhealthy > 0 ? 'bad' : ''}">${unhealthy} unhealthy</span>, ${orphaned > 0 ? `${orphaned} orphaned (pod gone, kubelet not done), ` : ''}${pending} pending, <span class="${healthy > 0 ? 'ok' : ''}">${healthy} healthy</span>.
-${input.ready ? '' : html`<span class="bad">Not ready: the first probe cycle has not finished.</span>`}
+${input.ready ? '' : html`<span class="bad">Not ready: ${input.notReady ?? 'the first probe cycle has not finished'}.</span>`}
 ${input.stuckProbes > 0 ? html`<span class="bad">${input.stuckProbes} probe${input.stuckProbes === 1 ? '' : 's'} stuck on a hung mount.</span>` : ''}
 Kubernetes mode: ${input.kube === 'stale' ? html`<span class="bad">on, API server unreachable (pods and claims as last seen)</span>` : input.kube}.</p>`;
 

@@ -1,6 +1,9 @@
-// The Kubernetes adapter as the rest of the prober sees it: who a path belongs
-// to, which mount pod serves it, events on transitions, and its own state. Our
-// own types only; the API's stay inside kube/.
+// The Kubernetes adapter as the rest of the prober sees it, in two narrow
+// interfaces: what it tells the cycle (KubeEnrichment: who a path belongs to,
+// which mount pod serves it, whether its pod is gone, how a pod volume is
+// published, and when any of that changes) and what it is told (KubeEvents:
+// transitions and removals, output only). Our own types only; the API's stay
+// inside kube/.
 
 import type { MountPodState, PathOwner, Transition, VolumePath } from '../types.js';
 
@@ -11,16 +14,12 @@ export interface KubeCounters {
   readonly events: ReadonlyMap<string, number>;
 }
 
-export interface Kube {
-  start(): void;
-  stop(): void;
+/** What the Kubernetes API adds to the cycle's verdicts and to what is shown of each path. */
+export interface KubeEnrichment {
   owner(volume: VolumePath): PathOwner | undefined;
   /** A counter that grows whenever `owner` may answer differently for some path. */
   ownerRevision(): number;
   mountPodOf(volume: VolumePath): MountPodState | undefined;
-  /** Queues the event a state change calls for, if any. Returns at once. */
-  transition(t: Transition): void;
-  pathRemoved(volume: VolumePath): void;
   /**
    * Whether the API reports the pod gone: the watch saw it deleted, or a current cache has gone
    * without it for `orphanAfterMs`. Never while stale or before the first list, and never on a
@@ -29,12 +28,25 @@ export interface Kube {
   podGone(podUid: string): boolean;
   /** See PodCache.publishedAs; undefined until the first list. */
   publishedAs(podUid: string, volumeName: string): string | null | undefined;
+  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
+  onMountPodChange(listener: () => void): void;
+}
+
+/** What the prober tells the Kubernetes API: events, never anything it waits on. */
+export interface KubeEvents {
+  /** Queues the event a state change calls for, if any. Returns at once. */
+  transition(t: Transition): void;
+  pathRemoved(volume: VolumePath): void;
+}
+
+/** The adapter: both sides, and its own life and state. */
+export interface Kube extends KubeEnrichment, KubeEvents {
+  start(): void;
+  stop(): void;
   /** Listed, current, and every claim read: labels are as complete as they will get. */
   settled(): boolean;
   isStale(): boolean;
   counters(): KubeCounters;
-  /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
-  onMountPodChange(listener: () => void): void;
   status(): KubeStatus;
 }
 

@@ -4,10 +4,11 @@
 // memory and never waits on a probe.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PathTracker } from '../health/tracker.js';
+import type { PathTracker } from '../track/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { ALL_STATES, healthValue } from '../types.js';
-import { renderRegistry, type Format } from './exposition.js';
+import { renderRegistry } from './exposition.js';
 import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
 import { createScrapeBody, type ScrapeBody } from './scrape-body.js';
 
@@ -31,6 +32,8 @@ export interface MetricsOptions extends MetricsSources {
   readonly pathTiming?: boolean;
   /** prom-client's process_* and nodejs_* collectors; off in unit tests that count series. */
   readonly defaultMetrics?: boolean;
+  /** The wall clock of the last cycle's timestamp. */
+  readonly clock?: Clock;
 }
 
 export interface ProberMetrics {
@@ -39,8 +42,6 @@ export interface ProberMetrics {
   readonly pathSeries: PathSeries;
   /** The whole exposition, as served: the per-path families (kept between scrapes), then the Registry's. */
   readonly body: ScrapeBody;
-  /** The same as text. */
-  render(format: Format): Promise<string>;
   observeProbe(seconds: number, result: string): void;
   observeCycle(seconds: number, ok: boolean): void;
   discoveryError(kind: string): void;
@@ -57,6 +58,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   registry.setDefaultLabels({ node_name: opts.nodeName });
   const registers = [registry];
   const { tracker } = opts;
+  const clock = opts.clock ?? systemClock;
 
   const pathSeries = createPathSeries({ tracker, nodeName: opts.nodeName });
   pathSeries.add({
@@ -238,11 +240,10 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     registry,
     pathSeries,
     body,
-    render: async (format) => (await body.render(format, false)).toString('utf8'),
     observeProbe: (s, result) => probeDuration.observe({ result }, s),
     observeCycle(s, ok) {
       cycleDuration.observe(s);
-      if (ok) lastCycle.set(Date.now() / 1000);
+      if (ok) lastCycle.set(clock.now() / 1000);
     },
     discoveryError: (kind) => discoveryErrors.inc({ kind }),
     inconclusive: (reason) => inconclusive.inc({ reason }),

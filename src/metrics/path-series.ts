@@ -4,7 +4,7 @@
 // built once and reused while the path lives, and `revision` tells a reader
 // when the text would differ, so it is rendered again only then (scrape-body.ts).
 
-import type { PathTracker } from '../health/tracker.js';
+import type { PathTracker } from '../track/tracker.js';
 import type { PathStatus, VolumePath } from '../types.js';
 import { escapeHelp, escapeLabel, formatValue, type Format } from './exposition.js';
 

@@ -4,8 +4,9 @@
 // are the same length after a monotonic start, so they expire in the order they
 // were set: a FIFO queue and one timer armed for its head.
 
+import { systemClock, type Clock } from '../shared/clock.js';
 import { createFifo } from '../shared/fifo.js';
-import type { Timers } from '../shared/timers.js';
+
 export interface Deadlines {
   /** Calls `onExpire` after the runner's timeout unless the returned cancel is called first. */
   start(onExpire: () => void): () => void;
@@ -17,9 +18,8 @@ interface Entry {
   onExpire: (() => void) | undefined;
 }
 
-export function createDeadlines(opts: { timeoutMs: number; timers?: Timers; monotonic?: () => number }): Deadlines {
-  const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-  const monotonic = opts.monotonic ?? (() => performance.now());
+export function createDeadlines(opts: { timeoutMs: number; clock?: Clock }): Deadlines {
+  const clock = opts.clock ?? systemClock;
   const queue = createFifo<Entry>();
   let live = 0;
   let timer: unknown;
@@ -31,15 +31,15 @@ export function createDeadlines(opts: { timeoutMs: number; timers?: Timers; mono
     const next = queue.peek();
     if (!next) return;
     if (timer !== undefined && timerAt <= next.at) return;
-    if (timer !== undefined) timers.clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
     timerAt = next.at;
-    timer = timers.setTimeout(fire, Math.max(0, next.at - monotonic()));
+    timer = clock.setTimeout(fire, Math.max(0, next.at - clock.monotonic()));
   };
 
   function fire(): void {
     timer = undefined;
     timerAt = Infinity;
-    const now = monotonic();
+    const now = clock.monotonic();
     while (queue.length > 0 && queue.peek()!.at <= now) {
       const e = queue.shift()!;
       const cb = e.onExpire;
@@ -54,7 +54,7 @@ export function createDeadlines(opts: { timeoutMs: number; timers?: Timers; mono
 
   return {
     start(onExpire) {
-      const e: Entry = { at: monotonic() + opts.timeoutMs, onExpire };
+      const e: Entry = { at: clock.monotonic() + opts.timeoutMs, onExpire };
       queue.push(e);
       live++;
       if (timer === undefined) arm();

@@ -9,6 +9,7 @@
 
 import { lstat } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { systemClock as clock } from '../shared/clock.js';
 import { createFifo } from '../shared/fifo.js';
 import { decodeRequest, devToString, encodeErr, encodeOk, errnoName, PING, PONG, READY } from './helper-protocol.js';
 
@@ -50,11 +51,11 @@ interface Call {
 const queue = createFifo<{ id: number; path: string }>();
 let fresh: Call[] = [];
 let freshCount = 0;
-let slowTimer: NodeJS.Timeout | undefined;
+let slowTimer: unknown;
 
 const demoteSlow = () => {
   slowTimer = undefined;
-  const cutoff = performance.now() - SLOW_MS;
+  const cutoff = clock.monotonic() - SLOW_MS;
   for (const c of fresh) {
     if (c.fresh && c.at <= cutoff) {
       c.fresh = false;
@@ -68,7 +69,7 @@ const demoteSlow = () => {
 const pump = () => {
   while (freshCount < WINDOW && queue.length > 0) {
     const req = queue.shift()!;
-    const call: Call = { fresh: true, at: performance.now() };
+    const call: Call = { fresh: true, at: clock.monotonic() };
     fresh.push(call);
     freshCount++;
     // lstat: a mount point is never a symlink, and a path swapped for one is not followed.
@@ -82,7 +83,7 @@ const pump = () => {
       pump();
     });
   }
-  if (queue.length > 0) slowTimer ??= setTimeout(demoteSlow, SLOW_MS);
+  if (queue.length > 0) slowTimer ??= clock.setTimeout(demoteSlow, SLOW_MS);
   if (fresh.length > 4 * WINDOW) fresh = fresh.filter((c) => c.fresh);
 };
 

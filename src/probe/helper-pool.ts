@@ -8,6 +8,8 @@
 
 import { HelperLostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { createBackoff } from '../shared/backoff.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { createFifo } from '../shared/fifo.js';
 import type { HelperResponse } from './helper-protocol.js';
 import { spawnNodeHelper, startHelperProcess, type HelperLoss, type HelperProcess, type Pending, type SpawnHelper } from './helper-process.js';
@@ -56,11 +58,18 @@ export interface HelperPoolOptions {
   readonly reserve?: number;
   readonly logger: Logger;
   readonly spawnHelper?: SpawnHelper;
-  /** Minimum gap between spawns after a helper died unexpectedly. */
+  /**
+   * Gap before the next spawn after a helper died unexpectedly; it doubles while helpers keep
+   * dying before they start (up to RESPAWN_MAX_MS), and starts over once one starts.
+   */
   readonly respawnDelayMs?: number;
   /** How long a helper may take to answer a ping before it is given up. */
   readonly pingTimeoutMs?: number;
+  readonly clock?: Clock;
 }
+
+/** The longest wait between spawns of a helper that cannot start. */
+const RESPAWN_MAX_MS = 30_000;
 
 interface Queued {
   readonly path: string;
@@ -73,8 +82,10 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   const threads = opts.threads ?? 128;
   const reserve = Math.min(opts.reserve ?? 16, threads - 1);
   const spawnHelper = opts.spawnHelper ?? spawnNodeHelper;
-  const respawnDelayMs = opts.respawnDelayMs ?? 1000;
   const pingTimeoutMs = opts.pingTimeoutMs ?? 3000;
+  const clock = opts.clock ?? systemClock;
+  // Deterministic: the only helpers that could retry in step are this node's own.
+  const respawnGap = createBackoff({ initialMs: opts.respawnDelayMs ?? 1000, maxMs: RESPAWN_MAX_MS, jitter: 0 });
   const { logger } = opts;
   const helpers = new Set<HelperProcess>();
   const queue = createFifo<Queued>();
@@ -83,19 +94,20 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
   let nextId = 1;
   let spawned = 0;
   let unexpectedExits = 0;
-  let lastUnexpectedExit = -Infinity;
-  let respawnTimer: NodeJS.Timeout | undefined;
+  /** Monotonic ms before which no helper is spawned (after an unexpected exit). */
+  let spawnAfter = -Infinity;
+  let respawnTimer: unknown;
   let closed = false;
 
   const start = (): HelperProcess | undefined => {
     if (closed) return undefined;
     // After a helper died unexpectedly, spawns are spaced: a helper that cannot start must not spin.
-    const wait = lastUnexpectedExit + respawnDelayMs - performance.now();
+    const wait = spawnAfter - clock.monotonic();
     if (wait > 0) {
-      respawnTimer ??= setTimeout(() => {
+      respawnTimer ??= clock.setTimeout(() => {
         respawnTimer = undefined;
         drain();
-      }, wait).unref();
+      }, wait);
       return undefined;
     }
     spawned++;
@@ -104,8 +116,13 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
       threads,
       pingTimeoutMs,
       logger,
+      clock,
       events: {
-        onReady: () => drain(),
+        onReady: () => {
+          // Started: a helper that dies from now on is not one that cannot start.
+          if (h.state() === 'ready') respawnGap.reset();
+          drain();
+        },
         onAnswer: () => {
           if (h.state() !== 'retired') scheduleDrain();
         },
@@ -121,7 +138,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     helpers.delete(h);
     if (!closed && (!loss.retired || loss.pending > 0)) {
       unexpectedExits++;
-      lastUnexpectedExit = performance.now();
+      spawnAfter = clock.monotonic() + respawnGap.next()!;
       logger.warn(loss.why.startsWith('exited') ? 'probe helper exited unexpectedly' : 'probe helper stopped answering; replacing it', {
         pid: h.pid,
         ...loss.fields,
@@ -218,7 +235,7 @@ export function createHelperPool(opts: HelperPoolOptions): HelperPool {
     },
     close() {
       closed = true;
-      if (respawnTimer) clearTimeout(respawnTimer);
+      if (respawnTimer !== undefined) clock.clearTimeout(respawnTimer);
       const lost = new HelperLostError('probe helpers are shut down');
       for (const q of queue.drain()) q.pending.reject(lost);
       for (const h of helpers) h.kill();

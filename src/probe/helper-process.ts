@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HelperLostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Clock } from '../shared/clock.js';
 import { decodeResponse, encodeRequest, PING, PONG, READY, type HelperResponse } from './helper-protocol.js';
 
 export type HelperState = 'starting' | 'ready' | 'retired' | 'gone';
@@ -86,11 +87,12 @@ export interface HelperProcessOptions {
   readonly threads: number;
   readonly pingTimeoutMs: number;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly events: HelperEvents;
 }
 
 export function startHelperProcess(opts: HelperProcessOptions): HelperProcess {
-  const { logger, events, threads } = opts;
+  const { logger, events, threads, clock } = opts;
   const proc = opts.spawnHelper(threads);
   const pending = new Map<number, Pending>();
   const stuckIds = new Set<number>();
@@ -165,7 +167,7 @@ export function startHelperProcess(opts: HelperProcessOptions): HelperProcess {
       // A retired helper takes no input (its stdin is closed); it only holds calls already stuck.
       if (state === 'retired') return Promise.resolve(true);
       ping ??= new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
+        const timer = clock.setTimeout(() => {
           onPong = undefined;
           ping = undefined;
           resolve(false);
@@ -178,7 +180,7 @@ export function startHelperProcess(opts: HelperProcessOptions): HelperProcess {
           proc.stderr?.destroy();
         }, opts.pingTimeoutMs);
         onPong = () => {
-          clearTimeout(timer);
+          clock.clearTimeout(timer);
           onPong = undefined;
           ping = undefined;
           resolve(state !== 'gone');

@@ -4,8 +4,7 @@
 // when the blocked call finally returns is the source probed again.
 
 import { HelperLostError } from '../errors.js';
-import type { Clock } from '../types.js';
-import type { Timers } from '../shared/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { createDeadlines } from './deadlines.js';
 import type { HelperPool } from './helper-pool.js';
 import type { HelperResponse } from './helper-protocol.js';
@@ -13,8 +12,8 @@ import type { HelperResponse } from './helper-protocol.js';
 export type ProbeOutcome =
   | { readonly kind: 'ok'; readonly dev: string; readonly ino: string; readonly ms: number }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly ms: number }
-  /** This call did not answer in time; it stays outstanding. */
-  | { readonly kind: 'timeout'; readonly ms: number }
+  /** This call did not answer within the runner's `timeoutMs`; it stays outstanding. */
+  | { readonly kind: 'timeout'; readonly ms: number; readonly timeoutMs: number }
   /** An earlier call on this source is still blocked; nothing new was issued. */
   | { readonly kind: 'stuck'; readonly since: number }
   /** The helper died under the call: no verdict on the mount. */
@@ -42,10 +41,8 @@ export interface ProbeRunner {
 export interface ProbeRunnerOptions {
   readonly pool: HelperPool;
   readonly timeoutMs: number;
+  /** Deadlines and durations on its monotonic time, `since` on its wall clock. */
   readonly clock?: Clock;
-  /** Monotonic milliseconds, for durations. */
-  readonly monotonic?: () => number;
-  readonly timers?: Timers;
 }
 
 interface Flight {
@@ -56,9 +53,8 @@ interface Flight {
 }
 
 export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
-  const clock = opts.clock ?? { now: Date.now };
-  const monotonic = opts.monotonic ?? (() => performance.now());
-  const deadlines = createDeadlines({ timeoutMs: opts.timeoutMs, monotonic, ...(opts.timers ? { timers: opts.timers } : {}) });
+  const clock = opts.clock ?? systemClock;
+  const deadlines = createDeadlines({ timeoutMs: opts.timeoutMs, clock });
   /** The helper's answer, or TIMED_OUT once the deadline passes first. */
   const TIMED_OUT = Symbol('timed out');
   const withDeadline = (done: Promise<HelperResponse>) =>
@@ -96,10 +92,10 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       // A request refused before it was sent (helpers shut down) settles `done` instead.
       await Promise.race([req.sent, req.done.catch(() => undefined)]);
       flight.sentAt = clock.now();
-      const t0 = monotonic();
+      const t0 = clock.monotonic();
       try {
         const r = await withDeadline(req.done);
-        const ms = monotonic() - t0;
+        const ms = clock.monotonic() - t0;
         if (r === TIMED_OUT) {
           // Slow mount, or a helper that no longer answers anything? Only the first is a verdict.
           if (!(await req.alive())) {
@@ -110,7 +106,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
           req.markStuck();
           // Keep the flight until the call really returns; that is what frees the source.
           req.done.then(settle, settle);
-          return record(ms, { kind: 'timeout', ms });
+          return record(ms, { kind: 'timeout', ms, timeoutMs: opts.timeoutMs });
         }
         settle();
         return record(ms, r.ok ? { kind: 'ok', dev: r.dev, ino: r.ino, ms } : { kind: 'error', code: r.code, message: r.message, ms });

@@ -2,9 +2,11 @@ import test, { type ExecutionContext } from 'ava';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { CLI } from '../fixtures/daemon.js';
 import { mountTest, sandbox } from '../fixtures/harness.js';
+import { startFakeApiServer } from '../fixtures/kube-api-server.js';
 import { newPodUid } from '../fixtures/kubelet-tree.js';
 import { bindMount, startFuse } from '../fixtures/mounts.js';
 import { addNetns } from '../fixtures/netns.js';
@@ -107,6 +109,18 @@ test('check exits 1 naming the pods directory when it cannot be listed, instead 
     r.stderr,
     `the kubelet pods directory ${path.join(missing, 'pods')} does not exist; kubelet creates it before any pod runs, so --kubelet-dir is likely wrong (k0s: /var/lib/k0s/kubelet, MicroK8s: /var/snap/microk8s/common/var/lib/kubelet)\n`,
   );
+});
+
+test('check with an API server that cannot be reached waits for it, then answers without it instead of ending early with nothing', async (t) => {
+  const k = box.tree('check-noapi');
+  const api = await startFakeApiServer();
+  const kubeconfig = path.join(k.root, 'kubeconfig');
+  fs.copyFileSync(api.kubeconfig, kubeconfig);
+  await api.close(); // its address now refuses connections
+  const r = await cli(['check', '--kubelet-dir', k.kubeletDir, '--kubeconfig', kubeconfig, '--node-name', 'n1']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /no published volume paths/);
+  t.regex(r.stderr, /the Kubernetes API gave no complete answer in time/);
 });
 
 test('check exits 1 with only the error when the mount table cannot be read, no daemon talk of keeping states', async (t) => {

@@ -1,25 +1,29 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeDiscoveryFs } from '../../src/discovery/discovery-fs.js';
+import { nodeDiscoveryFs, type DiscoveryFs } from '../../src/discovery/discovery-fs.js';
 import { createInventory } from '../../src/discovery/inventory.js';
 import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
 import { createLogger } from '../../src/log/logger.js';
+import { eventually } from '../fixtures/harness.js';
 import { createKubeletTree, volDataJson } from '../fixtures/kubelet-tree.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
-function setup(name: string) {
+/** An inventory of a fresh tree, its retries on the manual clock. */
+function setup(name: string, fs: DiscoveryFs = nodeDiscoveryFs) {
   const tree = createKubeletTree(name);
+  const time = manualTime();
   const lines: Record<string, unknown>[] = [];
   const problems: string[] = [];
   const inventory = createInventory({
     layout: createKubeletLayout(tree.kubeletDir),
     drivers: new Set(['csi.juicefs.com']),
-    fs: nodeDiscoveryFs,
+    fs,
     logger: createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
     onProblem: (k) => problems.push(k),
-    incompleteRetryMs: [20, 40],
+    clock: time.clock,
   });
-  return { tree, inventory, lines, problems };
+  return { tree, inventory, lines, problems, time };
 }
 
 test('finds the configured driver’s volumes and nothing else', async (t) => {
@@ -62,7 +66,7 @@ test('a vol_data.json that is a symlink is not followed', async (t) => {
 });
 
 test('a PV directory whose vol_data.json arrives a moment later is picked up by the retry', async (t) => {
-  const { tree, inventory } = setup('inv-retry');
+  const { tree, inventory, time } = setup('inv-retry');
   t.teardown(() => tree.remove());
   const pvDir = path.join(tree.podsDir, 'u1', 'volumes', 'kubernetes.io~csi', 'pvc-late');
   fs.mkdirSync(pvDir, { recursive: true });
@@ -70,12 +74,37 @@ test('a PV directory whose vol_data.json arrives a moment later is picked up by 
   await inventory.rescanPod('u1');
   t.deepEqual(inventory.list(), []);
   fs.writeFileSync(path.join(pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-late', 'pvc-late'));
+  time.advance(100);
   t.deepEqual(await added, ['pvc-late']);
   inventory.close();
 });
 
+test('a PV directory that never gets its vol_data.json is read again after 100 ms, 300 ms, 900 ms and 2.7 s, then left to the resync', async (t) => {
+  let started = 0;
+  let ended = 0;
+  const counting: DiscoveryFs = {
+    ...nodeDiscoveryFs,
+    readSmallFile: (file, max) => (started++, nodeDiscoveryFs.readSmallFile(file, max).finally(() => ended++)),
+  };
+  const { tree, inventory, time } = setup('inv-ladder', counting);
+  t.teardown(() => tree.remove());
+  fs.mkdirSync(path.join(tree.podsDir, 'u1', 'volumes', 'kubernetes.io~csi', 'pvc-never'), { recursive: true });
+  await inventory.rescanPod('u1');
+  for (const [i, delay] of [100, 300, 900, 2700].entries()) {
+    t.is(time.armed(), 1, `a read again armed after read ${i + 1}`);
+    time.advance(delay - 1);
+    t.is(started, i + 1, `not before ${delay} ms`);
+    time.advance(1);
+    await eventually(`read ${i + 2} done`, () => ended === i + 2);
+    await time.settle(0);
+  }
+  t.is(time.armed(), 0, 'no more: the periodic resync takes it from here');
+  t.is(started, 5);
+  inventory.close();
+});
+
 test('a vol_data.json caught empty or half-written (kubelet writes it in place) is read again soon, and an empty one is no warning', async (t) => {
-  const { tree, inventory, lines } = setup('inv-midwrite');
+  const { tree, inventory, lines, time } = setup('inv-midwrite');
   t.teardown(() => tree.remove());
   const empty = tree.publish('u1', 'pvc-empty', { volData: '' });
   const half = tree.publish('u1', 'pvc-half', { volData: '{"driverName": "csi.juicefs.com", ' });
@@ -90,6 +119,7 @@ test('a vol_data.json caught empty or half-written (kubelet writes it in place) 
   t.deepEqual(inventory.list(), []);
   fs.writeFileSync(path.join(empty.pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-empty', 'pvc-empty'));
   fs.writeFileSync(path.join(half.pvDir, 'vol_data.json'), volDataJson('csi.juicefs.com', 'pvc-half', 'pvc-half'));
+  time.advance(100);
   await both;
   t.deepEqual(added.sort(), ['pvc-empty', 'pvc-half']);
   const warned = lines.filter((l) => l.msg === 'skipping unreadable or malformed entry').map((l) => l.file);

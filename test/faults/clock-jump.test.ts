@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
+import { mountTest, sandbox } from '../fixtures/harness.js';
 import { newPodUid } from '../fixtures/kubelet-tree.js';
 import { startFuse, unmount } from '../fixtures/mounts.js';
-import { core, shiftableClock } from './core.js';
+import { core, steerableClock } from './core.js';
 
 const box = sandbox();
 const HOUR = 3_600_000;
@@ -13,7 +13,7 @@ async function mountedVolume(t: ExecutionContext, name: string) {
   const k = box.tree(name);
   const fuse = await startFuse(path.join(k.root, 'jfs'));
   const v = k.publish(newPodUid(), 'pv-c', { mountFrom: path.join(fuse.mnt, 'pv-c') });
-  const clock = shiftableClock();
+  const clock = steerableClock();
   const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '0s'], clock);
   t.teardown(() => c.close());
   await c.inventory.resync();
@@ -44,19 +44,26 @@ mountTest('an unmount seen just before the clock jumps back is confirmed after t
   await c.runCycle();
   t.is(state(), 'healthy', 'held while kubelet may be tearing down');
   clock.jump(-HOUR);
-  // The hold is on the monotonic clock (2 s): cycles run until it is over, well before an hour.
-  await eventually('not_mounted after the hold', async () => (await c.runCycle(), state() === 'not_mounted'), { timeoutMs: 15_000, intervalMs: 300 });
+  // The hold is on the monotonic clock (2 s): over once 2 s have passed, not an hour.
+  clock.pass(2000);
+  await c.runCycle();
+  t.is(state(), 'not_mounted', 'confirmed once the hold has passed');
 });
 
 mountTest('a path never mounted leaves pending once the grace has passed on the monotonic clock, whatever the wall clock says', async (t) => {
   const k = box.tree('clock-grace');
   const v = k.publish(newPodUid(), 'pv-g');
-  const clock = shiftableClock();
-  const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '1s'], clock);
+  const clock = steerableClock();
+  const { core: c } = await core(['--kubelet-dir', k.kubeletDir, '--timeout', '2s', '--publish-grace', '10s'], clock);
   t.teardown(() => c.close());
   await c.inventory.resync();
   clock.jump(-HOUR); // the directory's mtime now lies an hour in the future
   await c.runCycle();
   t.is(c.tracker.get(v.mountPath)?.state, 'pending');
-  await eventually('not_mounted after the grace', async () => (await c.runCycle(), c.tracker.get(v.mountPath)?.state === 'not_mounted'), { timeoutMs: 15_000, intervalMs: 300 });
+  clock.pass(5000);
+  await c.runCycle();
+  t.is(c.tracker.get(v.mountPath)?.state, 'pending', 'within the grace as this prober watched it');
+  clock.pass(5000);
+  await c.runCycle();
+  t.is(c.tracker.get(v.mountPath)?.state, 'not_mounted', 'past the grace, though the mtime says it is yet to come');
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
 import { newPodUid } from '../fixtures/kubelet-tree.js';
+import { scrapeText } from '../fixtures/metrics.js';
 import { bindMount, startFuse } from '../fixtures/mounts.js';
 import { core } from './core.js';
 
@@ -23,7 +24,7 @@ mountTest('a pod removed while its hung probe is waiting out the timeout gets no
   t.is(c.inventory.list().length, 0);
   await cycle;
   t.is(c.tracker.get(v.mountPath), undefined, 'the late timeout verdict is dropped');
-  const text = await c.metrics.render('prometheus');
+  const text = await scrapeText(c.metrics);
   t.false(text.includes(v.mountPath), 'no series of the removed path');
 });
 
@@ -47,11 +48,11 @@ mountTest('a volume re-published at the same path mid-cycle is reported with its
   await cycle;
   // The cycle began before the removal: its late verdict is dropped, for the old volume and the new one alike.
   t.is(c.tracker.get(v.mountPath), undefined, 'the old volume is not resurrected');
-  t.false((await c.metrics.render('prometheus')).includes('old-handle'));
+  t.false((await scrapeText(c.metrics)).includes('old-handle'));
   await c.runCycle();
   t.is(c.tracker.get(v.mountPath)?.state, 'healthy');
   t.is(c.tracker.get(v.mountPath)?.volume.volumeId, 'new-handle');
-  const text = await c.metrics.render('prometheus');
+  const text = await scrapeText(c.metrics);
   t.false(text.includes('old-handle'));
   t.true(text.includes('volume_id="new-handle"'));
 });

@@ -3,14 +3,16 @@ import fc from 'fast-check';
 import { parseVolData, VOL_DATA_MAX_BYTES } from '../../src/discovery/vol-data.js';
 import { MalformedFileError } from '../../src/errors.js';
 import { parseMountInfo } from '../../src/mounts/mountinfo.js';
+import { fuzzRuns, fuzzSeed } from './seed.js';
 import { TARGETS } from './targets.js';
 
-// Fixed seed: the suite is reproducible; `npm run fuzz` explores with fresh seeds.
-const SEED = 20_261_127;
-const RUNS = 10_000;
+// A smoke run of every target, a few hundred cases each: the long search is `npm run fuzz`.
+// The seed is in every title; FUZZ_SEED=<seed> replays a run, FUZZ_RUNS=<n> runs more.
+const SEED = fuzzSeed();
+const RUNS = fuzzRuns();
 
 for (const target of TARGETS) {
-  test(`fuzz: ${target.name}`, async (t) => {
+  test(`fuzz (seed ${SEED}): ${target.name}`, async (t) => {
     const t0 = performance.now();
     await fc.assert(target.property(), { seed: SEED, numRuns: RUNS });
     t.log(`${RUNS} cases in ${Math.round(performance.now() - t0)} ms`);

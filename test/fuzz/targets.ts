@@ -1,7 +1,7 @@
 // Property-based fuzz targets for everything that reads outside input: the
 // mount table, vol_data.json, kubelet path names, the helper's line protocol,
-// durations and flags. Shared by the test suite (fixed seed, 10,000 runs each)
-// and `npm run fuzz` (random seed, as many runs as asked).
+// durations and flags. Shared by the test suite (a smoke run, seed.ts) and
+// `npm run fuzz` (as many runs as asked).
 
 import fc from 'fast-check';
 import path from 'node:path';

@@ -7,19 +7,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { pathStates, requires, samples } from '../fixtures/harness.js';
-import { numberedVolume as volume, testMetrics } from '../fixtures/metrics.js';
+import { numberedVolume as volume, testMetrics, testTracking } from '../fixtures/metrics.js';
 
 const OM = 'application/openmetrics-text;version=1.0.0';
 const logger = createLogger({ write: () => {} });
 
 async function serve(t: { teardown(fn: () => unknown): void }) {
-  const tracker = createPathTracker({ logger, now: () => 5_000 });
-  const metrics = testMetrics({ tracker });
-  for (let i = 0; i < 200; i++) tracker.observe(volume(i), { state: 'healthy', detail: '' }, 1_000);
+  const tracker = testTracking();
+  const metrics = testMetrics({ tracker: tracker.tracker });
+  for (let i = 0; i < 200; i++) tracker.observe(volume(i), { state: 'healthy', detail: '' });
   const app = createApp({ logger, isReady: () => true, renderMetrics: (f, gzip) => metrics.body.render(f, gzip), status: () => ({}), statusPage: () => '' });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -90,7 +89,7 @@ test('the scrape after a state change shows it, gzipped or not', async (t) => {
   const state = (text: string) => pathStates(text).get(volume(7).path);
   const both = async () => [(await get(url)).body.toString(), gunzipSync((await get(url, { 'accept-encoding': 'gzip' })).body).toString()];
   for (const text of await both()) t.is(state(text), 'healthy');
-  tracker.observe(volume(7), { state: 'disconnected', detail: 'ENOTCONN' }, 2_000);
+  tracker.observe(volume(7), { state: 'disconnected', detail: 'ENOTCONN' });
   for (const text of await both()) t.is(state(text), 'disconnected');
 });
 

@@ -3,7 +3,6 @@
 
 import test from 'ava';
 import { gunzipSync } from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -11,7 +10,7 @@ import { registerKubeMetrics } from '../../src/metrics/kube-metrics.js';
 import type { VolumePath } from '../../src/types.js';
 import { eventually as until, samples } from '../fixtures/harness.js';
 import { appPod, mountPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
-import { testMetrics } from '../fixtures/metrics.js';
+import { testMetrics, testTracking } from '../fixtures/metrics.js';
 
 const logger = createLogger({ write: () => {} });
 const path = '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-a/mount';
@@ -27,9 +26,9 @@ test('a scrape right after the pod cache changes shows the new owner labels', as
   kube.start();
   await until('the mount pod known', () => kube.mountPodOf(volume) !== undefined);
 
-  const tracker = createPathTracker({ logger, now: () => 5_000 });
-  const metrics = testMetrics({ tracker, nodeName: 'n1' });
-  tracker.observe(volume, { state: 'healthy', detail: '' }, 1_000);
+  const paths = testTracking();
+  const metrics = testMetrics({ tracker: paths.tracker, nodeName: 'n1' });
+  paths.observe(volume, { state: 'healthy', detail: '' });
   const info = async (gzip = false) => {
     const body = await metrics.body.render('prometheus', gzip);
     return samples((gzip ? gunzipSync(body) : body).toString(), 'juicefs_volume_path_info', { volume_path: path })[0]?.labels;

@@ -1,24 +1,21 @@
 import test from 'ava';
-import { createPathTracker } from '../../src/health/tracker.js';
-import { createLogger } from '../../src/log/logger.js';
 import { ALL_STATES, healthValue, type VolumePath } from '../../src/types.js';
 import { pathStates, samples } from '../fixtures/harness.js';
-import { testMetrics } from '../fixtures/metrics.js';
+import { scrapeText, testMetrics, testTracking } from '../fixtures/metrics.js';
 
-const logger = createLogger({ write: () => {} });
 const volume = (path: string, pv = 'pv'): VolumePath => ({ path, kind: 'volume', podUid: 'uid-1', pv, volumeId: pv, driver: 'csi.juicefs.com' });
 
 function setup(pathTiming = true) {
-  const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
-  const metrics = testMetrics({ tracker, nodeName: 'node-"a"', pathTiming });
-  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => metrics.render(format);
-  return { tracker, render };
+  const tracking = testTracking();
+  const metrics = testMetrics({ tracker: tracking.tracker, nodeName: 'node-"a"', pathTiming });
+  const render = (format: 'prometheus' | 'openmetrics' = 'prometheus') => scrapeText(metrics, format);
+  return { paths: tracking, render };
 }
 
 test('per-path series carry the path labels escaped, the state, and node_name', async (t) => {
-  const { tracker, render } = setup();
+  const { paths, render } = setup();
   const odd = volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/a "b"\\c\nd/mount');
-  tracker.observe(odd, { state: 'disconnected', detail: 'ENOTCONN' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
+  paths.observe(odd, { state: 'disconnected', detail: 'ENOTCONN' }, { at: 4_500, ms: 2, source: '0:50 /' });
   const text = await render();
   const labels = 'volume_id="pv",volume_path="/k/pods/uid-1/volumes/kubernetes.io~csi/pv/a \\"b\\"\\\\c\\nd/mount",pod_uid="uid-1"';
   const node = 'node_name="node-\\"a\\""';
@@ -31,16 +28,16 @@ test('per-path series carry the path labels escaped, the state, and node_name', 
 });
 
 test('without --path-timing a path has only its health and state series', async (t) => {
-  const { tracker, render } = setup(false);
-  tracker.observe(volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/mount'), { state: 'io_error', detail: 'EIO' }, 4_000, { at: 4_500, ms: 2, source: '0:50 /' });
+  const { paths, render } = setup(false);
+  paths.observe(volume('/k/pods/uid-1/volumes/kubernetes.io~csi/pv/mount'), { state: 'io_error', detail: 'EIO' }, { at: 4_500, ms: 2, source: '0:50 /' });
   const families = [...(await render()).matchAll(/^juicefs_volume_path_(\w+)\{/gm)].map((m) => m[1]);
   t.deepEqual(families, ['health', 'state']);
 });
 
 test('a healthy path has a health series of 1 and no state series; a path in any other state has its state series', async (t) => {
-  const { tracker, render } = setup(false);
+  const { paths, render } = setup(false);
   const states = ALL_STATES.map((state, i) => ({ state, v: volume(`/k/pods/uid-1/volumes/kubernetes.io~csi/pv-${i}/mount`, `pv-${i}`) }));
-  for (const { state, v } of states) tracker.observe(v, { state, detail: '' }, 4_000);
+  for (const { state, v } of states) paths.observe(v, { state, detail: '' });
   const text = await render();
   for (const { state, v } of states) {
     const seriesOf = (name: string) => samples(text, name, { volume_path: v.path }).map((s) => (s.labels.state === undefined ? `${s.value}` : `${s.labels.state} ${s.value}`));
@@ -55,34 +52,34 @@ test('a healthy path has a health series of 1 and no state series; a path in any
 });
 
 test('a pending path has a state but no health series; a removed path has no series at all', async (t) => {
-  const { tracker, render } = setup();
+  const { paths, render } = setup();
   const a = volume('/k/a/mount', 'pv-a');
   const b = volume('/k/b/mount', 'pv-b');
-  tracker.observe(a, { state: 'pending', detail: 'published 1s ago' }, 4_000);
-  tracker.observe(b, { state: 'healthy', detail: '' }, 4_000);
+  paths.observe(a, { state: 'pending', detail: 'published 1s ago' });
+  paths.observe(b, { state: 'healthy', detail: '' });
   let text = await render();
   t.false(text.includes('juicefs_volume_path_health{volume_id="pv-a"'));
   t.true(text.includes('juicefs_volume_path_state{volume_id="pv-a",volume_path="/k/a/mount",pod_uid="uid-1",state="pending"'));
   t.true(text.includes('juicefs_volume_path_health{volume_id="pv-b"'));
-  tracker.remove(b.path, 'gone');
+  paths.remove(b);
   text = await render();
   t.false(text.includes('pv-b'));
 });
 
 test('a path re-published with another volume id is exported with the new one', async (t) => {
-  const { tracker, render } = setup();
-  tracker.observe(volume('/k/a/mount', 'pv-old'), { state: 'healthy', detail: '' }, 4_000);
+  const { paths, render } = setup();
+  paths.observe(volume('/k/a/mount', 'pv-old'), { state: 'healthy', detail: '' });
   t.true((await render()).includes('volume_id="pv-old"'));
-  tracker.remove('/k/a/mount', 'gone');
-  tracker.observe(volume('/k/a/mount', 'pv-new'), { state: 'healthy', detail: '' }, 4_500);
+  paths.remove(volume('/k/a/mount', 'pv-old'));
+  paths.observe(volume('/k/a/mount', 'pv-new'), { state: 'healthy', detail: '' });
   const text = await render();
   t.false(text.includes('pv-old'));
   t.true(text.includes('juicefs_volume_path_health{volume_id="pv-new",volume_path="/k/a/mount"'));
 });
 
 test('OpenMetrics output ends with EOF after the path families', async (t) => {
-  const { tracker, render } = setup();
-  tracker.observe(volume('/k/a/mount'), { state: 'healthy', detail: '' }, 4_000);
+  const { paths, render } = setup();
+  paths.observe(volume('/k/a/mount'), { state: 'healthy', detail: '' });
   const om = await render('openmetrics');
   t.true(om.endsWith('# EOF\n'));
   t.true(om.indexOf('juicefs_volume_path_health{') < om.indexOf('# EOF'));

@@ -2,23 +2,20 @@
 
 import test from 'ava';
 import zlib from 'node:zlib';
-import { createPathTracker } from '../../src/health/tracker.js';
-import { createLogger } from '../../src/log/logger.js';
 import { renderRegistry, type Format } from '../../src/metrics/exposition.js';
 import { createScrapeBody } from '../../src/metrics/scrape-body.js';
 import type { PathState, VolumePath } from '../../src/types.js';
 import { pathStates, samples } from '../fixtures/harness.js';
-import { numberedVolume as volume, testMetrics } from '../fixtures/metrics.js';
+import { numberedVolume as volume, testMetrics, testTracking } from '../fixtures/metrics.js';
 
-const logger = createLogger({ write: () => {} });
 const FORMATS: readonly Format[] = ['prometheus', 'openmetrics'];
 
 function setup(pathTiming = false) {
-  let asOf = 1_000;
-  const tracker = createPathTracker({ logger, now: () => 5_000, unmountConfirmMs: 2000 });
+  const paths = testTracking();
+  const { tracker } = paths;
   const metrics = testMetrics({ tracker, pathTiming });
   const observe = (v: VolumePath, state: PathState, probeAt?: number) =>
-    tracker.observe(v, { state, detail: '' }, ++asOf, probeAt === undefined ? undefined : { at: probeAt, ms: 3, source: '0:50 /' });
+    paths.observe(v, { state, detail: '' }, probeAt === undefined ? undefined : { at: probeAt, ms: 3, source: '0:50 /' });
   /** Every way the body is served, as text: both formats, plain and gunzipped. */
   const scrapes = async () => {
     const out: { what: string; text: string }[] = [];
@@ -28,7 +25,7 @@ function setup(pathTiming = false) {
     }
     return out;
   };
-  return { tracker, metrics, observe, scrapes };
+  return { tracker, remove: paths.remove, metrics, observe, scrapes };
 }
 
 const stateOf = (text: string, v: VolumePath) => pathStates(text).get(v.path);
@@ -46,13 +43,13 @@ test('a scrape right after a state change shows the new state, in every format a
 });
 
 test('a path added between two scrapes is in the next one, and a path removed is gone from it', async (t) => {
-  const { tracker, observe, scrapes } = setup();
+  const { remove, observe, scrapes } = setup();
   const [a, b] = [volume(1), volume(2)];
   observe(a, 'healthy');
   for (const s of await scrapes()) t.is(stateOf(s.text, b), undefined, s.what);
   observe(b, 'healthy');
   for (const s of await scrapes()) t.is(stateOf(s.text, b), 'healthy', s.what);
-  tracker.remove(a.path, 'gone');
+  remove(a);
   for (const s of await scrapes()) {
     t.false(s.text.includes('uid-1'), s.what);
     t.is(stateOf(s.text, b), 'healthy', s.what);
@@ -103,7 +100,7 @@ test('the gzip body is one gzip member holding the plain body', async (t) => {
 });
 
 test('the per-path text is rendered once per change, and only in the formats asked for', async (t) => {
-  const { tracker, observe, metrics } = setup();
+  const { remove, observe, metrics } = setup();
   const rendered: Format[] = [];
   const body = createScrapeBody({
     kept: {
@@ -130,7 +127,7 @@ test('the per-path text is rendered once per change, and only in the formats ask
   await body.render('openmetrics', false);
   await body.render('openmetrics', true);
   t.deepEqual(rendered, ['prometheus', 'prometheus', 'openmetrics']);
-  tracker.remove(a.path, 'gone');
+  remove(a);
   await body.render('openmetrics', true);
   t.deepEqual(rendered, ['prometheus', 'prometheus', 'openmetrics', 'openmetrics']);
 });

@@ -10,6 +10,7 @@ import { LOGGED_LINE_CHARS, LOGGED_LINES_PER_TABLE } from '../../src/mounts/malf
 import { createMountTableReader } from '../../src/mounts/mount-table.js';
 import { core } from '../faults/core.js';
 import { sampleValue } from '../fixtures/metrics-text.js';
+import { scrapeText } from '../fixtures/metrics.js';
 
 const GOOD = '22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw';
 const OTHER = '23 22 0:4 net:[4026532174] /run/netns/x rw shared:3 - nsfs nsfs rw';
@@ -80,7 +81,7 @@ test('the daemon exports the malformed lines of the current table as a gauge and
   fs.writeFileSync(mountinfo, [GOOD, OTHER, BAD_A, ''].join('\n'));
   const { core: c, logs } = await core(['--kubelet-dir', dir, '--mountinfo', mountinfo]);
   t.teardown(() => c.close());
-  const gauge = async () => sampleValue(await c.metrics.render('prometheus'), 'juicefs_path_prober_mount_table_malformed_lines');
+  const gauge = async () => sampleValue(await scrapeText(c.metrics), 'juicefs_path_prober_mount_table_malformed_lines');
   const logged = () => logs.filter((l) => l.msg === 'skipping a malformed mount table line').map((l) => l.line);
 
   t.is(await gauge(), 0, 'exported before the first cycle');

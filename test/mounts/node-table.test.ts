@@ -7,7 +7,7 @@
 import test from 'ava';
 import { assemblePathSet } from '../../src/discovery/path-set.js';
 import { findSubpaths } from '../../src/discovery/subpaths.js';
-import { classifyByMountTable, sourceKey } from '../../src/health/classify.js';
+import { classifyByMountTable, sourceKey } from '../../src/classify/by-mount-table.js';
 import { parseMountInfo } from '../../src/mounts/mountinfo.js';
 import { buildMountTable } from '../../src/mounts/mount-table.js';
 import { kubernetesNodeMountTable } from '../fixtures/node-mountinfo.js';
@@ -45,12 +45,12 @@ for (const [view, atLeast] of [
     const subs = findSubpaths({ layout: node.layout, table, fsTypes: FUSE, volumesOf });
     t.deepEqual(new Map(subs.map((s) => [s.path, s.pv])), node.subpaths);
 
-    const set = assemblePathSet({ layout: node.layout, table, fsTypes: FUSE, published: node.volumes, volumesOf, tracked: [] });
-    t.deepEqual([...set.paths.keys()].sort(), [...node.volumes.map((v) => v.path), ...node.subpaths.keys()].sort());
-    for (const other of node.others) t.false(set.paths.has(other), other);
+    const set = assemblePathSet({ layout: node.layout, table, fsTypes: FUSE, published: node.volumes, volumesOf });
+    t.deepEqual([...set.keys()].sort(), [...node.volumes.map((v) => v.path), ...node.subpaths.keys()].sort());
+    for (const other of node.others) t.false(set.has(other), other);
 
-    const c = classifyByMountTable(set.paths.values(), table, FUSE);
-    t.is(c.mounted.length, set.paths.size);
+    const c = classifyByMountTable(set.values(), table, FUSE);
+    t.is(c.mounted.length, set.size);
     t.deepEqual(c.unmounted, []);
     t.deepEqual(c.wrongType, []);
     // One probe per JuiceFS source: the volume's root in its FUSE mount, shared by every pod that binds it.

@@ -2,14 +2,9 @@ import test from 'ava';
 import { createDeadlines } from '../../src/probe/deadlines.js';
 import { manualTime } from '../fixtures/manual-time.js';
 
-function manual() {
-  const m = manualTime();
-  return { timers: m.timers, advance: m.advance, monotonic: m.now, armed: m.armed };
-}
-
 test('deadlines expire in the order they were set, each after the timeout, with one timer armed', (t) => {
-  const m = manual();
-  const d = createDeadlines({ timeoutMs: 100, timers: m.timers, monotonic: m.monotonic });
+  const m = manualTime();
+  const d = createDeadlines({ timeoutMs: 100, clock: m.clock });
   const fired: string[] = [];
   d.start(() => fired.push('a'));
   m.advance(30);
@@ -29,8 +24,8 @@ test('deadlines expire in the order they were set, each after the timeout, with 
 });
 
 test('a cancelled deadline never fires, and the ones after it still do', (t) => {
-  const m = manual();
-  const d = createDeadlines({ timeoutMs: 100, timers: m.timers, monotonic: m.monotonic });
+  const m = manualTime();
+  const d = createDeadlines({ timeoutMs: 100, clock: m.clock });
   const fired: string[] = [];
   const cancelA = d.start(() => fired.push('a'));
   m.advance(10);
@@ -47,8 +42,8 @@ test('a cancelled deadline never fires, and the ones after it still do', (t) => 
 });
 
 test('many deadlines: every uncancelled one fires once', (t) => {
-  const m = manual();
-  const d = createDeadlines({ timeoutMs: 100, timers: m.timers, monotonic: m.monotonic });
+  const m = manualTime();
+  const d = createDeadlines({ timeoutMs: 100, clock: m.clock });
   let fired = 0;
   const cancels: (() => void)[] = [];
   for (let i = 0; i < 5000; i++) {

@@ -11,16 +11,19 @@ import { HelperLostError } from '../../src/errors.js';
 import { spawnNodeHelper, startHelperProcess, type HelperLoss, type SpawnHelper } from '../../src/probe/helper-process.js';
 import type { HelperResponse } from '../../src/probe/helper-protocol.js';
 import { createLogger } from '../../src/log/logger.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const logger = createLogger({ write: () => {} });
 
+/** A helper whose ping deadline runs on the manual clock (`time`). */
 function start(spawnHelper: SpawnHelper, pingTimeoutMs = 3000) {
+  const time = manualTime();
   let ready!: () => void;
   const readyP = new Promise<void>((r) => (ready = r));
   let goneWith!: (l: HelperLoss) => void;
   const gone = new Promise<HelperLoss>((r) => (goneWith = r));
-  const h = startHelperProcess({ spawnHelper, threads: 4, pingTimeoutMs, logger, events: { onReady: ready, onAnswer: () => {}, onGone: goneWith } });
-  return { h, ready: readyP, gone };
+  const h = startHelperProcess({ spawnHelper, threads: 4, pingTimeoutMs, logger, clock: time.clock, events: { onReady: ready, onAnswer: () => {}, onGone: goneWith } });
+  return { h, ready: readyP, gone, time };
 }
 
 function ask(h: ReturnType<typeof start>['h'], id: number, p: string): Promise<HelperResponse> {
@@ -64,7 +67,11 @@ test('a helper that does not answer a ping in time is gone, and its requests fai
   const answer = ask(s.h, 7, '/');
   t.is(s.h.markStuck(7), 1);
   t.is(s.h.stuck(), 1);
-  t.false(await s.h.alive());
+  const alive = s.h.alive();
+  s.time.advance(299);
+  t.is(s.h.state(), 'ready', 'not given up before its ping deadline');
+  s.time.advance(1);
+  t.false(await alive);
   t.is(s.h.state(), 'gone');
   const err = await t.throwsAsync(answer);
   t.true(err instanceof HelperLostError);

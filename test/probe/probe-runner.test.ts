@@ -2,15 +2,17 @@ import path from 'node:path';
 import { createHelperPool } from '../../src/probe/helper-pool.js';
 import { createProbeRunner } from '../../src/probe/probe-runner.js';
 import { createLogger } from '../../src/log/logger.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { eventually, mountTest, sandbox } from '../fixtures/harness.js';
+import { manualTime } from '../fixtures/manual-time.js';
 import { startFuse } from '../fixtures/mounts.js';
 
 const box = sandbox();
 const base = box.tree('runner').root;
 
 const logger = createLogger({ write: () => {} });
-function pool(threads = 16, reserve = 4) {
-  const p = createHelperPool({ logger, threads, reserve });
+function pool(threads = 16, reserve = 4, clock?: Clock) {
+  const p = createHelperPool({ logger, threads, reserve, ...(clock ? { clock } : {}) });
   box.defer(() => p.close());
   return p;
 }
@@ -36,10 +38,16 @@ mountTest('errors come back with their errno name, ESTALE included', async (t) =
 
 mountTest('one call per source: concurrent callers share it, and after a timeout no new syscall is issued', async (t) => {
   const fuse = await startFuse(path.join(base, 'hungread'), { mode: 'hungread' });
-  const p = pool();
-  const runner = createProbeRunner({ pool: p, timeoutMs: 300 });
-  const [a, b] = await Promise.all([runner.probe('src', fuse.mnt), runner.probe('src', fuse.mnt)]);
-  t.is(a.kind, 'timeout');
+  const time = manualTime();
+  const p = pool(16, 4, time.clock);
+  const runner = createProbeRunner({ pool: p, timeoutMs: 300, clock: time.clock });
+  const both = Promise.all([runner.probe('src', fuse.mnt), runner.probe('src', fuse.mnt)]);
+  await eventually('the call sent, its deadline set', () => time.armed() === 1);
+  time.advance(299);
+  t.is(runner.stuck().length, 0, 'not timed out before its deadline');
+  time.advance(1);
+  const [a, b] = await both;
+  t.like(a, { kind: 'timeout', timeoutMs: 300 }, 'a timeout says the limit it ran out');
   t.is(b, a, 'the second caller joined the first call');
   for (let i = 0; i < 5; i++) t.is((await runner.probe('src', fuse.mnt)).kind, 'stuck');
   t.is(p.stats().inFlight, 1, 'one request sent to the helpers');
@@ -50,9 +58,13 @@ mountTest('one call per source: concurrent callers share it, and after a timeout
 
 mountTest('when the stuck call returns, the source is released and probed again', async (t) => {
   const fuse = await startFuse(path.join(base, 'recover'), { mode: 'hungread' });
-  const runner = createProbeRunner({ pool: pool(), timeoutMs: 300 });
+  const time = manualTime();
+  const runner = createProbeRunner({ pool: pool(16, 4, time.clock), timeoutMs: 300, clock: time.clock });
   const released = new Promise<string>((r) => runner.onRelease(r));
-  t.is((await runner.probe('src', fuse.mnt)).kind, 'timeout');
+  const first = runner.probe('src', fuse.mnt);
+  await eventually('the call sent, its deadline set', () => time.armed() === 1);
+  time.advance(300);
+  t.is((await first).kind, 'timeout');
   await fuse.setMode('healthy');
   t.is(await released, 'src');
   t.is(runner.stuck().length, 0);
@@ -60,11 +72,15 @@ mountTest('when the stuck call returns, the source is released and probed again'
 });
 
 mountTest('a helper with too many stuck calls is retired, new probes go to a fresh one, and it exits once released', async (t) => {
-  const p = pool(6, 2); // retires at 4 stuck calls
-  const runner = createProbeRunner({ pool: p, timeoutMs: 300 });
+  const time = manualTime();
+  const p = pool(6, 2, time.clock); // retires at 4 stuck calls
+  const runner = createProbeRunner({ pool: p, timeoutMs: 300, clock: time.clock });
   const hung = await Promise.all([0, 1, 2, 3, 4].map((i) => startFuse(path.join(base, `many-${i}`), { mode: 'hungread' })));
   const healthy = await startFuse(path.join(base, 'many-ok'));
-  const outcomes = await Promise.all(hung.map((f, i) => runner.probe(`h${i}`, f.mnt)));
+  const probes = Promise.all(hung.map((f, i) => runner.probe(`h${i}`, f.mnt)));
+  await eventually('every call sent', () => p.stats().inFlight === 5 && time.armed() === 1);
+  time.advance(300);
+  const outcomes = await probes;
   t.true(outcomes.every((o) => o.kind === 'timeout'));
   t.like(await runner.probe('ok', healthy.mnt), { kind: 'ok' }, 'healthy probes still run');
   const s = p.stats();

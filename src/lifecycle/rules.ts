@@ -4,14 +4,15 @@
 // - published, never mounted, within --publish-grace: pending (no 0 exported);
 // - mounted once, then unmounted: held at its last state for a moment, because
 //   kubelet unmounts a volume just before it deletes its directory;
-// - removed when it is no longer published (the inventory or the path set says
-//   so) or kubelet is tearing it down (the inspection finds it going).
+// - removed when it is no longer published (the inventory says so, or discovery
+//   no longer finds it) or kubelet is tearing it down (the inspection finds it
+//   going).
 //
-// Pure decisions; the cycle and the tracker apply them.
+// Pure decisions; the path's lifecycle (path-lifecycle.ts) applies them.
 
 import type { Inspection } from '../discovery/path-inspector.js';
 import type { PathState } from '../types.js';
-import { formatMs, type Verdict } from './verdict.js';
+import { formatMs, type Verdict } from '../classify/verdict.js';
 
 /** Bounds of the recheck of a path published and not mounted yet. */
 const PENDING_RECHECK_MIN_MS = 250;

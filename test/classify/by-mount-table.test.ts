@@ -1,7 +1,7 @@
 // Classification from the mount table alone, on a hand-built table.
 
 import test from 'ava';
-import { classifyByMountTable } from '../../src/health/classify.js';
+import { classifyByMountTable } from '../../src/classify/by-mount-table.js';
 import { buildMountTable } from '../../src/mounts/mount-table.js';
 import type { MountEntry } from '../../src/mounts/mountinfo.js';
 import type { VolumePath } from '../../src/types.js';

@@ -1,19 +1,22 @@
 // One probe cycle's decisions, on fakes of everything it reads: the mount
-// table, the inventory, the inspector and the probe runner. The tracker is the
-// real one, on fake clocks. No mounts, no root.
+// table, the inventory, the inspector and the probe runner. Discovery, the
+// lifecycle and the tracker are the real ones, on a hand-moved clock. No
+// mounts, no root.
 
 import test from 'ava';
-import { createCycle } from '../../src/health/cycle.js';
-import { createMountPodFold } from '../../src/health/mount-pod.js';
-import { createPathTracker } from '../../src/health/tracker.js';
-import type { Inventory } from '../../src/discovery/inventory.js';
+import { createCycle } from '../../src/cycle/cycle.js';
+import { createMountPodFold } from '../../src/classify/mount-pod.js';
 import { createKubeletLayout } from '../../src/discovery/kubelet-layout.js';
 import type { Inspection, PathInspector } from '../../src/discovery/path-inspector.js';
+import { pathFinder } from '../../src/discovery/path-set.js';
+import { createPathLifecycle } from '../../src/lifecycle/path-lifecycle.js';
 import { createLogger } from '../../src/log/logger.js';
 import { buildMountTable } from '../../src/mounts/mount-table.js';
 import type { MountEntry } from '../../src/mounts/mountinfo.js';
 import type { ProbeOutcome, ProbeRunner } from '../../src/probe/probe-runner.js';
+import { createPathTracker } from '../../src/track/tracker.js';
 import type { MountPodState, VolumePath } from '../../src/types.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 const layout = createKubeletLayout('/k');
 const FUSE = new Set(['fuse.juicefs']);
@@ -45,8 +48,10 @@ function world(o: { publishGraceMs?: number; unmountConfirmMs?: number; mountPod
   let wall = 1_000_000;
   let mono = 5_000;
   const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
-  const tracker = createPathTracker({ logger, now: () => wall, monotonic: () => mono, unmountConfirmMs: o.unmountConfirmMs ?? 2000 });
-  const inventory = { list: () => [...volumes], ofPod: (uid: string) => volumes.filter((v) => v.podUid === uid) } as unknown as Inventory;
+  const clock = { ...manualTime().clock, now: () => wall, monotonic: () => mono };
+  const lifecycle = createPathLifecycle({ clock, publishGraceMs: o.publishGraceMs ?? 0, unmountConfirmMs: o.unmountConfirmMs ?? 2000 });
+  const tracker = createPathTracker({ logger, clock, removals: lifecycle });
+  const inventory = { list: () => [...volumes], ofPod: (uid: string) => volumes.filter((v) => v.podUid === uid) };
   const inspector: PathInspector = {
     async inspect(v) {
       inspected.push(v.path);
@@ -60,21 +65,18 @@ function world(o: { publishGraceMs?: number; unmountConfirmMs?: number; mountPod
     },
   } as unknown as ProbeRunner;
   const runCycle = createCycle({
-    layout,
     fsTypes: FUSE,
     readMountTable: async () => {
       if (tableError) throw tableError;
       return buildMountTable(entries);
     },
-    inventory,
+    findPaths: pathFinder({ layout, inventory, fsTypes: FUSE }),
     inspector,
     runner,
+    lifecycle,
     tracker,
     logger,
-    clock: { now: () => wall },
-    monotonic: () => mono,
-    timeoutMs: 400,
-    publishGraceMs: o.publishGraceMs ?? 0,
+    clock,
     onMountTableError: (e) => tableErrors.push(e),
     onInconclusive: (r) => inconclusive.push(r),
     ...(o.mountPod ? { fold: createMountPodFold(o.mountPod) } : {}),
@@ -143,7 +145,7 @@ test('a probe error becomes its errno’s state; a timeout and a stuck call are 
   w.mounted(...vs);
   w.outcomes.set(dead.path, errno('ENOTCONN'));
   w.outcomes.set(eio.path, errno('EIO'));
-  w.outcomes.set(slow.path, { kind: 'timeout', ms: 400 });
+  w.outcomes.set(slow.path, { kind: 'timeout', ms: 403, timeoutMs: 400 });
   w.outcomes.set(stuck.path, { kind: 'stuck', since: 1_000_000 - 90_000 });
   w.outcomes.set(odd.path, errno('EXDEV'));
   await w.runCycle();

@@ -59,7 +59,7 @@ export function errnoDetail(code: string, message: string): string {
 
 export const JUICEFS_FSTYPE = 'fuse.juicefs';
 
-export function probeVerdict(outcome: ProbeOutcome, entry: MountEntry, timeoutMs: number, now: number): Verdict | Inconclusive {
+export function probeVerdict(outcome: ProbeOutcome, entry: MountEntry, now: number): Verdict | Inconclusive {
   switch (outcome.kind) {
     case 'ok': {
       if (outcome.dev !== entry.dev) {
@@ -74,7 +74,7 @@ export function probeVerdict(outcome: ProbeOutcome, entry: MountEntry, timeoutMs
     case 'error':
       return { state: stateForErrno(outcome.code), detail: errnoDetail(outcome.code, outcome.message) };
     case 'timeout':
-      return { state: 'timeout', detail: `no answer to stat within ${formatMs(timeoutMs)}` };
+      return { state: 'timeout', detail: `no answer to stat within ${formatMs(outcome.timeoutMs)}` };
     case 'stuck':
       return {
         state: 'timeout',

@@ -4,7 +4,7 @@
 // delays a new pod's first verdict; starts are spaced and at most two run at once.
 
 import type { Logger } from '../log/logger.js';
-import { realTimers, type Timers } from '../shared/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { CycleReport, RunCycle } from './cycle.js';
 
 export interface Scheduler {
@@ -20,15 +20,14 @@ export interface SchedulerOptions {
   readonly runCycle: RunCycle;
   readonly intervalMs: number;
   readonly logger: Logger;
-  readonly timers?: Timers;
-  readonly now?: () => number;
+  readonly clock?: Clock;
   readonly minGapMs?: number;
   readonly maxConcurrent?: number;
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
-  const timers = opts.timers ?? realTimers;
-  const now = opts.now ?? (() => performance.now());
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.monotonic();
   const minGap = opts.minGapMs ?? 100;
   const maxConcurrent = opts.maxConcurrent ?? 2;
   const listeners: ((r: CycleReport) => void)[] = [];
@@ -43,9 +42,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   const arm = (at: number) => {
     if (stopped || at >= kickAt) return;
-    if (kickTimer !== undefined) timers.clearTimeout(kickTimer);
+    if (kickTimer !== undefined) clock.clearTimeout(kickTimer);
     kickAt = at;
-    kickTimer = timers.setTimeout(
+    kickTimer = clock.setTimeout(
       () => {
         kickTimer = undefined;
         kickAt = Infinity;
@@ -86,13 +85,13 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       arm(now());
     } else {
       // A delayed look: set `wanted` only when its time comes.
-      timers.setTimeout(() => request(0), afterMs);
+      clock.setTimeout(() => request(0), afterMs);
     }
   };
 
   const tick = () => {
     request(0);
-    periodic = timers.setTimeout(tick, opts.intervalMs);
+    periodic = clock.setTimeout(tick, opts.intervalMs);
   };
 
   return {
@@ -104,8 +103,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     onCycle: (l) => void listeners.push(l),
     stop() {
       stopped = true;
-      if (kickTimer !== undefined) timers.clearTimeout(kickTimer);
-      if (periodic !== undefined) timers.clearTimeout(periodic);
+      if (kickTimer !== undefined) clock.clearTimeout(kickTimer);
+      if (periodic !== undefined) clock.clearTimeout(periodic);
     },
   };
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { errnoDetail, probeVerdict, stateForErrno, wrongTypeVerdict } from '../../src/health/verdict.js';
+import { errnoDetail, probeVerdict, stateForErrno, wrongTypeVerdict } from '../../src/classify/verdict.js';
 import type { MountEntry } from '../../src/mounts/mountinfo.js';
 
 const entry = (over: Partial<MountEntry> = {}): MountEntry => ({
@@ -28,27 +28,27 @@ test('error detail uses the C library wording operators search for', (t) => {
 });
 
 test('a stat that answers with the mount table’s device is healthy', (t) => {
-  t.deepEqual(probeVerdict({ kind: 'ok', dev: '0:53', ino: '77', ms: 1 }, entry(), 5000, 0), { state: 'healthy', detail: '' });
+  t.deepEqual(probeVerdict({ kind: 'ok', dev: '0:53', ino: '77', ms: 1 }, entry(), 0), { state: 'healthy', detail: '' });
 });
 
 test('a JuiceFS root mount must answer with inode 1', (t) => {
   const root = entry({ root: '/' });
-  t.is((probeVerdict({ kind: 'ok', dev: '0:53', ino: '1', ms: 1 }, root, 5000, 0) as { state: string }).state, 'healthy');
-  const v = probeVerdict({ kind: 'ok', dev: '0:53', ino: '42', ms: 1 }, root, 5000, 0) as { state: string; detail: string };
+  t.is((probeVerdict({ kind: 'ok', dev: '0:53', ino: '1', ms: 1 }, root, 0) as { state: string }).state, 'healthy');
+  const v = probeVerdict({ kind: 'ok', dev: '0:53', ino: '42', ms: 1 }, root, 0) as { state: string; detail: string };
   t.is(v.state, 'error');
   t.regex(v.detail, /inode 42/);
   // Other FUSE types are not held to JuiceFS's inode numbering.
-  t.is((probeVerdict({ kind: 'ok', dev: '0:53', ino: '42', ms: 1 }, entry({ root: '/', fsType: 'fuse.other' }), 5000, 0) as { state: string }).state, 'healthy');
+  t.is((probeVerdict({ kind: 'ok', dev: '0:53', ino: '42', ms: 1 }, entry({ root: '/', fsType: 'fuse.other' }), 0) as { state: string }).state, 'healthy');
 });
 
 test('a device mismatch or a lost helper gives no verdict', (t) => {
-  t.true('inconclusive' in probeVerdict({ kind: 'ok', dev: '0:99', ino: '1', ms: 1 }, entry(), 5000, 0));
-  t.true('inconclusive' in probeVerdict({ kind: 'lost', reason: 'gone' }, entry(), 5000, 0));
+  t.true('inconclusive' in probeVerdict({ kind: 'ok', dev: '0:99', ino: '1', ms: 1 }, entry(), 0));
+  t.true('inconclusive' in probeVerdict({ kind: 'lost', reason: 'gone' }, entry(), 0));
 });
 
 test('timeouts and stuck probes are `timeout` with how long', (t) => {
-  t.like(probeVerdict({ kind: 'timeout', ms: 5000 }, entry(), 5000, 0), { state: 'timeout', detail: 'no answer to stat within 5.0s' });
-  const v = probeVerdict({ kind: 'stuck', since: 0 }, entry(), 5000, 90_000) as { state: string; detail: string };
+  t.like(probeVerdict({ kind: 'timeout', ms: 5012, timeoutMs: 5000 }, entry(), 0), { state: 'timeout', detail: 'no answer to stat within 5.0s' });
+  const v = probeVerdict({ kind: 'stuck', since: 0 }, entry(), 90_000) as { state: string; detail: string };
   t.is(v.state, 'timeout');
   t.regex(v.detail, /blocked for 90s/);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { createMountPodFold } from '../../src/health/mount-pod.js';
-import { createOrphanFold } from '../../src/health/orphan.js';
+import { createMountPodFold } from '../../src/classify/mount-pod.js';
+import { createOrphanFold } from '../../src/classify/orphan.js';
 import { healthValue, type VolumePath } from '../../src/types.js';
 
 const v: VolumePath = { path: '/k/pods/u1/volumes/kubernetes.io~csi/pv/mount', kind: 'volume', podUid: 'u1', pv: 'pv', volumeId: 'pv', driver: 'csi.juicefs.com' };

@@ -1,9 +1,9 @@
-// When cycles run, on a fake clock and fake timers: every interval, soon after
+// When cycles run, on the manual clock: every interval, soon after
 // a trigger (coalesced), spaced, at most two at once, again when a report asks.
 
 import test from 'ava';
-import type { CycleReport } from '../../src/health/cycle.js';
-import { createScheduler } from '../../src/health/scheduler.js';
+import type { CycleReport } from '../../src/cycle/cycle.js';
+import { createScheduler } from '../../src/cycle/scheduler.js';
 import { createLogger } from '../../src/log/logger.js';
 import { manualTime } from '../fixtures/manual-time.js';
 
@@ -23,8 +23,7 @@ function setup(o: { intervalMs?: number; minGapMs?: number } = {}) {
     runCycle: cycles.runCycle,
     intervalMs: o.intervalMs ?? 1000,
     logger: createLogger({ write: (l) => logs.push(l) }),
-    timers: time.timers,
-    now: time.now,
+    clock: time.clock,
     minGapMs: o.minGapMs ?? 100,
   });
   return { now: time.now, advance: time.settle, ...cycles, scheduler, logs };

@@ -2,7 +2,7 @@
 // broken after it, gone when kubelet tears the path down, and the unmount hold.
 
 import test from 'ava';
-import { unmountedOutcome, unmountHold } from '../../src/health/lifecycle.js';
+import { unmountedOutcome, unmountHold } from '../../src/lifecycle/rules.js';
 
 const grace = { everMounted: false, ageMs: 5_000, watchedMs: 5_000, publishGraceMs: 60_000 };
 

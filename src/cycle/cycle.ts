@@ -1,25 +1,26 @@
-// One probe cycle, as named steps: read the mount table; assemble the path set
-// (discovery/path-set); classify each path from the mount table alone
-// (classify); inspect the unmounted ones and let the lifecycle decide pending,
-// broken or gone (lifecycle); stat one path per mount source through the
-// single-flight runner (verdict). Every path ends with a verdict, or keeps its
-// last one when this cycle learned nothing certain about it.
+// One probe cycle, as named steps in the order of the data: read the mount
+// table; discover the paths (discovery/path-set) and let their lifecycle carry
+// or drop what discovery no longer finds; classify each path from the mount
+// table alone (classify/); inspect the unmounted ones and let the lifecycle
+// decide pending, broken or gone; stat one path per mount source through the
+// single-flight runner (probe/, classify/verdict); and record what the
+// lifecycle admits in the tracker (track/). Every path ends with a verdict, or
+// keeps its last one when this cycle learned nothing certain about it.
 
-import { assemblePathSet } from '../discovery/path-set.js';
-import { mapLimit } from '../shared/map-limit.js';
-import type { Inventory } from '../discovery/inventory.js';
-import type { KubeletLayout } from '../discovery/kubelet-layout.js';
-import type { PathInspector } from '../discovery/path-inspector.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log/logger.js';
 import type { MountTable } from '../mounts/mount-table.js';
+import type { FindPaths } from '../discovery/path-set.js';
+import type { PathInspector } from '../discovery/path-inspector.js';
+import { classifyByMountTable } from '../classify/by-mount-table.js';
+import type { VerdictFold } from '../classify/mount-pod.js';
+import { probeVerdict, type Verdict } from '../classify/verdict.js';
+import { errorMessage } from '../errors.js';
+import type { PathLifecycle } from '../lifecycle/path-lifecycle.js';
+import type { Logger } from '../log/logger.js';
 import type { ProbeRunner } from '../probe/probe-runner.js';
-import type { Clock, VolumePath } from '../types.js';
-import type { VerdictFold } from './mount-pod.js';
-import type { PathTracker } from './tracker.js';
-import { classifyByMountTable } from './classify.js';
-import { UNPUBLISHED, unmountedOutcome } from './lifecycle.js';
-import { probeVerdict, type Verdict } from './verdict.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { mapLimit } from '../shared/map-limit.js';
+import type { ProbeFacts, PathTracker } from '../track/tracker.js';
+import type { VolumePath } from '../types.js';
 
 export interface CycleReport {
   readonly ok: boolean;
@@ -31,33 +32,28 @@ export interface CycleReport {
 }
 
 export interface CycleOptions {
-  readonly layout: KubeletLayout;
   readonly fsTypes: ReadonlySet<string>;
   readonly readMountTable: () => Promise<MountTable>;
-  readonly inventory: Inventory;
+  readonly findPaths: FindPaths;
   readonly inspector: PathInspector;
   readonly runner: ProbeRunner;
+  readonly lifecycle: PathLifecycle;
   readonly tracker: PathTracker;
   readonly logger: Logger;
-  readonly clock: Clock;
-  readonly monotonic?: () => number;
-  readonly timeoutMs: number;
-  readonly publishGraceMs: number;
+  readonly clock?: Clock;
   readonly onMountTableError?: (err: unknown) => void;
   /** A daemon logs an unreadable mount table (and keeps its states); a one-shot command says it itself. */
   readonly logMountTableErrors?: boolean;
   readonly onInconclusive?: (reason: 'device_mismatch' | 'helper_lost' | 'inspect_error') => void;
   /** Adds what else is known about a verdict (the mount pod's state, in Kubernetes mode). */
   readonly fold?: VerdictFold;
-  /** What the Kubernetes API says a pod volume is published as, for tying subPaths to volumes. */
-  readonly publishedAs?: (podUid: string, volumeName: string) => string | null | undefined;
 }
 
 export type RunCycle = () => Promise<CycleReport>;
 
 export function createCycle(opts: CycleOptions): RunCycle {
-  const { tracker, logger, clock } = opts;
-  const monotonic = opts.monotonic ?? (() => performance.now());
+  const { lifecycle, tracker, logger } = opts;
+  const clock = opts.clock ?? systemClock;
 
   const readTable = async (): Promise<MountTable | undefined> => {
     try {
@@ -75,49 +71,34 @@ export function createCycle(opts: CycleOptions): RunCycle {
   };
 
   return async function runCycle(): Promise<CycleReport> {
-    const t0 = monotonic();
+    const t0 = clock.monotonic();
     // Verdicts are ordered on the monotonic clock: a wall clock stepped back would make them look stale.
     const asOf = t0;
     const table = await readTable();
-    if (!table) return { ok: false, paths: 0, sources: 0, durationMs: monotonic() - t0 };
+    if (!table) return { ok: false, paths: 0, sources: 0, durationMs: clock.monotonic() - t0 };
 
-    // 1. The paths to look at; tracked volumes no longer published go.
-    const set = assemblePathSet({
-      layout: opts.layout,
-      table,
-      fsTypes: opts.fsTypes,
-      published: opts.inventory.list(),
-      volumesOf: opts.inventory.ofPod,
-      publishedAs: opts.publishedAs,
-      tracked: tracker.tracked(),
-    });
-    for (const v of set.unpublished) tracker.remove(v.path, UNPUBLISHED);
+    // 1. The paths to look at: what discovery finds, and what the lifecycle still follows (it drops the unpublished).
+    const paths = lifecycle.reconcile(opts.findPaths(table));
 
     let recheck: number | undefined;
     const later = (ms: number) => (recheck = Math.min(recheck ?? Infinity, ms));
-    const apply = (v: VolumePath, verdict: Verdict, probe?: { at: number; ms: number; source: string }) => {
-      const again = tracker.observe(v, opts.fold ? opts.fold(v, verdict) : verdict, asOf, probe);
-      if (again !== undefined) later(again);
+    const apply = (v: VolumePath, found: Verdict, probe?: ProbeFacts) => {
+      const verdict = opts.fold ? opts.fold(v, found) : found;
+      const admission = lifecycle.admit(v, verdict.state, asOf);
+      if (admission.kind === 'record') tracker.record(v, verdict, probe);
+      else if (admission.kind === 'hold') later(admission.recheckInMs);
     };
 
     // 2. What the mount table alone says.
-    const c = classifyByMountTable(set.paths.values(), table, opts.fsTypes);
-    for (const v of c.mounted) tracker.markMounted(v, asOf);
+    const c = classifyByMountTable(paths.values(), table, opts.fsTypes);
+    for (const v of c.mounted) lifecycle.mounted(v, asOf);
     for (const { volume, verdict } of c.wrongType) apply(volume, verdict);
 
     // 3. Unmounted paths: publishing, torn down, or broken (the lifecycle decides).
     const inspections = mapLimit(c.unmounted, 16, async (v) => {
-      const i = await opts.inspector.inspect(v);
-      const firstSeen = tracker.firstSeen(v.path);
-      const outcome = unmountedOutcome(i, {
-        everMounted: tracker.everMounted(v.path),
-        ageMs: 'publishedAt' in i ? clock.now() - i.publishedAt : 0,
-        watchedMs: firstSeen === undefined ? 0 : monotonic() - firstSeen,
-        publishGraceMs: opts.publishGraceMs,
-      });
+      const outcome = lifecycle.unmounted(v, await opts.inspector.inspect(v));
       switch (outcome.kind) {
-        case 'remove':
-          tracker.remove(v.path, outcome.why);
+        case 'removed':
           return;
         case 'unknown':
           opts.onInconclusive?.('inspect_error');
@@ -135,7 +116,7 @@ export function createCycle(opts: CycleOptions): RunCycle {
       [...c.sources].map(async ([key, { entry, paths }]) => {
         const outcome = await opts.runner.probe(key, paths[0]!.path);
         const now = clock.now();
-        const verdict = probeVerdict(outcome, entry, opts.timeoutMs, now);
+        const verdict = probeVerdict(outcome, entry, now);
         const facts = 'ms' in outcome ? { at: now, ms: outcome.ms, source: key } : undefined;
         if ('inconclusive' in verdict) {
           // 5. No verdict this time (device mismatch, helper lost): keep the states, look again soon.
@@ -152,9 +133,9 @@ export function createCycle(opts: CycleOptions): RunCycle {
     await Promise.all([inspections, probes]);
     return {
       ok: true,
-      paths: set.paths.size,
+      paths: paths.size,
       sources: c.sources.size,
-      durationMs: monotonic() - t0,
+      durationMs: clock.monotonic() - t0,
       ...(recheck !== undefined ? { recheckInMs: recheck } : {}),
     };
   };
