@@ -9,7 +9,7 @@
 
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
-import { realTimers, sleep, type Timers } from '../shared/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery-fs.js';
 import { describePodsDirError, type Inventory } from './inventory.js';
 import type { KubeletLayout } from './kubelet-layout.js';
@@ -35,7 +35,7 @@ export interface PodDiscoveryOptions {
   /** The watch reported an error. */
   readonly onWatchError?: () => void;
   readonly fs?: DiscoveryFs;
-  readonly timers?: Timers;
+  readonly clock?: Clock;
   /** Starts a watch: inotify on the real directory by default. */
   readonly watch?: (opts: PodWatcherOptions) => PodWatcher;
   /** How long a pod's changes are gathered before its one rescan. */
@@ -45,7 +45,7 @@ export interface PodDiscoveryOptions {
 export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
   const { layout, inventory, logger } = opts;
   const fs = opts.fs ?? nodeDiscoveryFs;
-  const timers = opts.timers ?? realTimers;
+  const clock = opts.clock ?? systemClock;
   const watch = opts.watch ?? watchPods;
   const debounceMs = opts.debounceMs ?? 50;
   const dirty = new Map<string, unknown>();
@@ -61,7 +61,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     if (dirty.has(uid) || stopping) return;
     dirty.set(
       uid,
-      timers.setTimeout(() => {
+      clock.setTimeout(() => {
         dirty.delete(uid);
         void inventory.rescanPod(uid);
       }, debounceMs),
@@ -134,7 +134,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
 
   const scheduleResync = () => {
     if (stopping) return;
-    resync = timers.setTimeout(() => {
+    resync = clock.setTimeout(() => {
       void rescanAll()
         .then(ensureWatcher)
         .finally(scheduleResync);
@@ -152,13 +152,16 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     podsDirProblem: () => problem,
     async stop() {
       stopping = true;
-      if (resync !== undefined) timers.clearTimeout(resync);
-      for (const t of dirty.values()) timers.clearTimeout(t);
+      if (resync !== undefined) clock.clearTimeout(resync);
+      for (const t of dirty.values()) clock.clearTimeout(t);
       dirty.clear();
       const w = watcher;
       watcher = undefined;
       // Closing thousands of watches can take a while; shutdown does not wait for it.
-      if (w) await Promise.race([w.close(), sleep(500)]);
+      if (!w) return;
+      const waited = new AbortController();
+      await Promise.race([w.close(), clock.sleep(500, waited.signal).catch(() => {})]);
+      waited.abort();
     },
   };
 }

@@ -1,6 +1,6 @@
-// Pod discovery's decisions on fakes of its inventory, file system, watch and
-// timers: what is rescanned when, when the watch runs, and what is said about a
-// pods directory that cannot be listed. No root, no disk.
+// Pod discovery's decisions on fakes of its inventory, file system and watch,
+// on the manual clock: what is rescanned when, when the watch runs, and what is
+// said about a pods directory that cannot be listed. No root, no disk.
 
 import test from 'ava';
 import { createPodDiscovery, type PodDiscoveryOptions } from '../../src/discovery/pod-discovery.js';
@@ -13,13 +13,13 @@ import { manualTime } from '../fixtures/manual-time.js';
 const layout = createKubeletLayout('/k');
 const enoent = Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
 
-/** Timers that fire only when the test moves time on. */
-function manualTimers() {
+/** Time that moves only when the test moves it. */
+function manualClock() {
   const m = manualTime();
-  return { timers: m.timers, pending: m.armed, advance: m.settle };
+  return { clock: m.clock, pending: m.armed, advance: m.settle };
 }
 function setup(over: Partial<PodDiscoveryOptions> = {}) {
-  const clock = manualTimers();
+  const clock = manualClock();
   const lines: { level: string; msg: string }[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) });
   let podsDirPresent = true;
@@ -39,7 +39,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
     inventory,
     logger,
     resyncMs: 1000,
-    timers: clock.timers,
+    clock: clock.clock,
     fs: {
       list: async () => {
         if (!podsDirPresent) throw enoent;
