@@ -2,10 +2,10 @@
 // every resync, a watch of the pods directory in between (rescanning only the
 // pod that changed, once per burst), and the watch supervised: started once the
 // directory exists, dropped when it goes (a watch on a deleted directory never
-// fires again), given up for good when inotify watches run out (the resync
-// still finds every pod). A pods directory that cannot be listed is a
-// misconfiguration kubelet never causes: it is said once and makes the daemon
-// not ready until it can be listed again.
+// fires again). Directories inotify refuses a watch are polled by the watcher
+// itself. A pods directory that cannot be listed is a misconfiguration kubelet
+// never causes: it is said once and makes the daemon not ready until it can be
+// listed again.
 
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
@@ -34,9 +34,11 @@ export interface PodDiscoveryOptions {
   readonly onWatching?: (on: boolean) => void;
   /** The watch reported an error. */
   readonly onWatchError?: () => void;
+  /** Directories polled because inotify refused them a watch. */
+  readonly onWatchPolling?: (dirs: number) => void;
   readonly fs?: DiscoveryFs;
   readonly clock?: Clock;
-  /** Starts a watch: inotify on the real directory by default. */
+  /** Starts a watch: chokidar on the real directory by default. */
   readonly watch?: (opts: PodWatcherOptions) => PodWatcher;
   /** How long a pod's changes are gathered before its one rescan. */
   readonly debounceMs?: number;
@@ -50,7 +52,6 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
   const debounceMs = opts.debounceMs ?? 50;
   const dirty = new Map<string, unknown>();
   let watcher: PodWatcher | undefined;
-  let watchLimited = false;
   let stopping = false;
   let scanned = false;
   let problem: string | undefined;
@@ -72,6 +73,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     const w = watcher;
     watcher = undefined;
     opts.onWatching?.(false);
+    opts.onWatchPolling?.(0);
     if (w) void w.close();
   };
 
@@ -90,22 +92,14 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
       }
       return;
     }
-    if (watcher || watchLimited || stopping) return;
+    if (watcher || stopping) return;
     watcher = watch({
       layout,
       logger,
+      clock,
       onPodChange: podChanged,
       onError: () => opts.onWatchError?.(),
-      onLimit: (err) => {
-        // Each watch held now is one fewer for the node's other programs; give them all back.
-        watchLimited = true;
-        dropWatcher();
-        logger.warn('inotify watches used up; the pods directory is no longer watched, new and removed pods are found by the periodic scan', {
-          dir: layout.podsDir,
-          resync: `${opts.resyncMs}ms`,
-          error: err instanceof Error ? err : String(err),
-        });
-      },
+      onPolling: (dirs) => opts.onWatchPolling?.(dirs),
     });
     opts.onWatching?.(true);
     logger.info('watching pods directory', { dir: layout.podsDir });

@@ -34,6 +34,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
   } as unknown as Inventory;
   const watches: { opts: PodWatcherOptions; closed: boolean }[] = [];
   const watching: boolean[] = [];
+  const polling: number[] = [];
   const d = createPodDiscovery({
     layout,
     inventory,
@@ -55,6 +56,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
       return { ready: Promise.resolve(), close: async () => void (w.closed = true) } as never;
     },
     onWatching: (on) => watching.push(on),
+    onWatchPolling: (dirs) => polling.push(dirs),
     ...over,
   });
   return {
@@ -64,6 +66,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
     calls,
     watches,
     watching,
+    polling,
     setPodsDir: (present: boolean) => (podsDirPresent = present),
     live: () => watches.filter((w) => !w.closed),
   };
@@ -132,15 +135,18 @@ test('a watch on a pods directory that went away is dropped, and a new one start
   t.is(s.live().length, 1);
 });
 
-test('inotify watches used up: the watch is given back for good and the resync goes on', async (t) => {
+test('directories polled for want of inotify watches are reported, the watch is kept, and a dropped watch polls nothing', async (t) => {
   const s = setup();
   await s.d.start();
-  s.watches[0]!.opts.onLimit!(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
-  t.is(s.live().length, 0);
+  s.watches[0]!.opts.onPolling!(3);
+  t.deepEqual(s.polling, [3]);
   await s.clock.advance(5000);
-  t.is(s.watches.length, 1, 'never watched again');
+  t.is(s.live().length, 1, 'the watch stays: it polls what inotify refused');
+  t.is(s.watches.length, 1);
   t.is(s.calls.resync, 6);
-  t.is(s.lines.filter((l) => /inotify watches used up/.test(l.msg)).length, 1);
+  s.setPodsDir(false);
+  await s.clock.advance(1000);
+  t.deepEqual(s.polling, [3, 0], 'nothing polled once the watch is dropped');
 });
 
 test('stop cancels the resync and pending rescans and closes the watch', async (t) => {
