@@ -48,6 +48,8 @@ export interface ProberMetrics {
   mountTableSize(entries: number): void;
   /** Whether the pods directory is watched (1) or found only by the periodic scan (0). */
   watching(active: boolean): void;
+  /** Directories polled because inotify refused them a watch. */
+  watchPolled(dirs: number): void;
 }
 
 
@@ -203,6 +205,13 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   });
   watchActive.set(0);
 
+  const watchPolled = new Gauge({
+    name: 'juicefs_path_prober_watch_polled_directories',
+    help: 'Directories of the pods tree inotify refused a watch (fs.inotify.max_user_watches or max_user_instances used up), polled every second instead, each with its pod\'s directories below it.',
+    registers,
+  });
+  watchPolled.set(0);
+
   new Gauge({
     name: 'juicefs_path_prober_build_info',
     help: 'Build information of juicefs-path-prober.',
@@ -238,5 +247,6 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     inconclusive: (reason) => inconclusive.inc({ reason }),
     mountTableSize: (n) => mountEntries.set(n),
     watching: (active) => watchActive.set(active ? 1 : 0),
+    watchPolled: (dirs) => watchPolled.set(dirs),
   };
 }
