@@ -200,7 +200,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
 
   const watchActive = new Gauge({
     name: 'juicefs_path_prober_watch_active',
-    help: 'Whether the kubelet pods directory is watched with inotify (1), or changes are found only by the periodic scan every --resync (0: directory missing, or inotify watches used up).',
+    help: 'Whether the kubelet pods directory is watched (1), or changes are found only by the periodic scan every --resync (0: directory missing). Directories inotify refused a watch are polled: juicefs_path_prober_watch_polled_directories.',
     registers,
   });
   watchActive.set(0);
