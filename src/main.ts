@@ -52,6 +52,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     ...(deps.fs ? { fs: deps.fs } : {}),
     onWatching: (on) => core.metrics.watching(on),
     onWatchError: () => core.metrics.discoveryError('watch'),
+    onWatchPolling: (dirs) => core.metrics.watchPolled(dirs),
   });
 
   const readiness = createReadiness({

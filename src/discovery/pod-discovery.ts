@@ -2,14 +2,14 @@
 // every resync, a watch of the pods directory in between (rescanning only the
 // pod that changed, once per burst), and the watch supervised: started once the
 // directory exists, dropped when it goes (a watch on a deleted directory never
-// fires again), given up for good when inotify watches run out (the resync
-// still finds every pod). A pods directory that cannot be listed is a
-// misconfiguration kubelet never causes: it is said once and makes the daemon
-// not ready until it can be listed again.
+// fires again). Directories inotify refuses a watch are polled by the watcher
+// itself. A pods directory that cannot be listed is a misconfiguration kubelet
+// never causes: it is said once and makes the daemon not ready until it can be
+// listed again.
 
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
-import { realTimers, sleep, type Timers } from '../shared/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { nodeDiscoveryFs, type DiscoveryFs } from './discovery-fs.js';
 import { describePodsDirError, type Inventory } from './inventory.js';
 import type { KubeletLayout } from './kubelet-layout.js';
@@ -34,9 +34,11 @@ export interface PodDiscoveryOptions {
   readonly onWatching?: (on: boolean) => void;
   /** The watch reported an error. */
   readonly onWatchError?: () => void;
+  /** Directories polled because inotify refused them a watch. */
+  readonly onWatchPolling?: (dirs: number) => void;
   readonly fs?: DiscoveryFs;
-  readonly timers?: Timers;
-  /** Starts a watch: inotify on the real directory by default. */
+  readonly clock?: Clock;
+  /** Starts a watch: chokidar on the real directory by default. */
   readonly watch?: (opts: PodWatcherOptions) => PodWatcher;
   /** How long a pod's changes are gathered before its one rescan. */
   readonly debounceMs?: number;
@@ -45,12 +47,11 @@ export interface PodDiscoveryOptions {
 export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
   const { layout, inventory, logger } = opts;
   const fs = opts.fs ?? nodeDiscoveryFs;
-  const timers = opts.timers ?? realTimers;
+  const clock = opts.clock ?? systemClock;
   const watch = opts.watch ?? watchPods;
   const debounceMs = opts.debounceMs ?? 50;
   const dirty = new Map<string, unknown>();
   let watcher: PodWatcher | undefined;
-  let watchLimited = false;
   let stopping = false;
   let scanned = false;
   let problem: string | undefined;
@@ -61,7 +62,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     if (dirty.has(uid) || stopping) return;
     dirty.set(
       uid,
-      timers.setTimeout(() => {
+      clock.setTimeout(() => {
         dirty.delete(uid);
         void inventory.rescanPod(uid);
       }, debounceMs),
@@ -72,6 +73,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     const w = watcher;
     watcher = undefined;
     opts.onWatching?.(false);
+    opts.onWatchPolling?.(0);
     if (w) void w.close();
   };
 
@@ -90,22 +92,14 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
       }
       return;
     }
-    if (watcher || watchLimited || stopping) return;
+    if (watcher || stopping) return;
     watcher = watch({
       layout,
       logger,
+      clock,
       onPodChange: podChanged,
       onError: () => opts.onWatchError?.(),
-      onLimit: (err) => {
-        // Each watch held now is one fewer for the node's other programs; give them all back.
-        watchLimited = true;
-        dropWatcher();
-        logger.warn('inotify watches used up; the pods directory is no longer watched, new and removed pods are found by the periodic scan', {
-          dir: layout.podsDir,
-          resync: `${opts.resyncMs}ms`,
-          error: err instanceof Error ? err : String(err),
-        });
-      },
+      onPolling: (dirs) => opts.onWatchPolling?.(dirs),
     });
     opts.onWatching?.(true);
     logger.info('watching pods directory', { dir: layout.podsDir });
@@ -134,7 +128,7 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
 
   const scheduleResync = () => {
     if (stopping) return;
-    resync = timers.setTimeout(() => {
+    resync = clock.setTimeout(() => {
       void rescanAll()
         .then(ensureWatcher)
         .finally(scheduleResync);
@@ -152,13 +146,16 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     podsDirProblem: () => problem,
     async stop() {
       stopping = true;
-      if (resync !== undefined) timers.clearTimeout(resync);
-      for (const t of dirty.values()) timers.clearTimeout(t);
+      if (resync !== undefined) clock.clearTimeout(resync);
+      for (const t of dirty.values()) clock.clearTimeout(t);
       dirty.clear();
       const w = watcher;
       watcher = undefined;
       // Closing thousands of watches can take a while; shutdown does not wait for it.
-      if (w) await Promise.race([w.close(), sleep(500)]);
+      if (!w) return;
+      const waited = new AbortController();
+      await Promise.race([w.close(), clock.sleep(500, waited.signal).catch(() => {})]);
+      waited.abort();
     },
   };
 }

@@ -1,27 +1,41 @@
 // Watches the kubelet pods tree for pods and CSI volume directories coming and
 // going, so a new pod's paths appear and a deleted pod's go within about a second.
 //
-// Plain inotify through fs.watch: one watch on pods/ and one per pod, on the
-// deepest directory of <uid>/volumes/kubernetes.io~csi that exists (its events
-// are the <pv> directories coming and going; while it is missing, the pod's
-// directory or volumes/ says when it appears). A watch reads nothing: no
-// directory under a pod is listed and no entry is stat'ed, so a hung mount
-// point anywhere in the tree cannot block it. A generic tree watcher (chokidar)
-// lstat'ed every entry of each directory it read and kept ~10 KiB per
-// directory (~300 MiB on a 10,000-pod node); this keeps ~1 KiB per pod.
+// chokidar, held to the directories that say so: pods/ and, for each pod, its
+// own directory, volumes/ and volumes/kubernetes.io~csi/ (podWatchChain). Those
+// are listed and watched, so their entries are lstat'ed: pod directories,
+// plugin directories, <pv> directories, none of them a mount point. Nothing
+// deeper is listed: a <pv>/ directory holds the `mount` point, volume-subpaths/
+// the subPath bind mounts, another plugin's directory its own mounts, and an
+// lstat of a hung FUSE mount holds a libuv thread for as long as the client
+// hangs. `depth` stops chokidar at the CSI directory; the scope keeps it out of
+// a pod's every other directory (it is asked before anything is looked at).
+//
+// When the kernel refuses a watch (inotify watches or instances used up), that
+// directory, with its pod's directories below it, is polled by chokidar's
+// polling backend instead: a stat per directory per poll, nothing else polled.
 
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { FSWatcher, type ChokidarOptions, type Scheduler, type SchedulerTimer } from 'chokidar';
+import { errorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { mapLimit } from '../shared/map-limit.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { podWatchChain, type KubeletLayout } from './kubelet-layout.js';
 
 export interface PodWatcher {
-  /** Resolves once every pod present at the start is watched. */
+  /** Resolves once every pod present at the start is watched (or the watcher is closed). */
   readonly ready: Promise<void>;
-  /** Directories watched now (pods/ and one per pod). */
-  watches(): number;
+  /** Directories polled because inotify refused them a watch (each with its pod's directories below it). */
+  polled(): number;
   close(): Promise<void>;
+}
+
+/** What chokidar may look at under the pods directory. */
+export interface WatchScope {
+  /** Directory levels below pods/ (level 0) that are listed; entries of the deepest are lstat'ed, never listed. */
+  readonly depth: number;
+  /** Whether a path is listed (down to `depth`) or lstat'ed as an entry at all; asked before either. */
+  admits(p: string): boolean;
 }
 
 export interface PodWatcherOptions {
@@ -30,12 +44,13 @@ export interface PodWatcherOptions {
   /** A pod's CSI directories changed (or the pod came or went). */
   readonly onPodChange: (podUid: string) => void;
   readonly onError?: (err: unknown) => void;
-  /**
-   * The kernel refused a watch (inotify watches or instances used up). Called
-   * once; the watcher is then useless (some directories unwatched) and should
-   * be closed, leaving discovery to the periodic scan.
-   */
-  readonly onLimit?: (err: unknown) => void;
+  /** The number of polled directories changed (see `polled()`). */
+  readonly onPolling?: (dirs: number) => void;
+  readonly clock?: Clock;
+  /** How often a directory inotify refused is polled. */
+  readonly pollMs?: number;
+  /** watchScope(layout) unless a test points the watcher elsewhere. */
+  readonly scope?: WatchScope;
 }
 
 /** ENOSPC from inotify_add_watch (fs.inotify.max_user_watches), EMFILE from inotify_init (max_user_instances). */
@@ -44,141 +59,160 @@ export function isWatchLimitError(err: unknown): boolean {
   return code === 'ENOSPC' || code === 'EMFILE';
 }
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+/** pods/, each pod's watch chain, and the entries of its deepest directory (the <pv> directories). */
+export function watchScope(layout: KubeletLayout): WatchScope {
+  const prefix = layout.podsDir + path.sep;
+  return {
+    depth: podWatchChain(layout, 'uid').length,
+    admits(p) {
+      if (p === layout.podsDir) return true;
+      if (!p.startsWith(prefix)) return false;
+      const rest = p.slice(prefix.length);
+      const cut = rest.indexOf(path.sep);
+      const chain = podWatchChain(layout, cut < 0 ? rest : rest.slice(0, cut));
+      return chain.includes(p) || path.dirname(p) === chain[chain.length - 1];
+    },
+  };
 }
 
-interface DirId {
-  readonly dir: string;
-  readonly ino: number;
+/**
+ * chokidar's timers on the daemon's clock. Its timers never hold the process
+ * open; chokidar asks for a ref'd one only when `persistent`, which it is not here.
+ */
+function schedulerOf(clock: Clock): Scheduler {
+  type Timer = SchedulerTimer & { readonly handle: unknown };
+  const timer = (handle: unknown): Timer => {
+    const t: Timer = { handle, ref: () => t, unref: () => t };
+    return t;
+  };
+  return {
+    now: () => clock.monotonic(),
+    setTimeout: (fn, ms) => timer(clock.setTimeout(fn, ms)),
+    clearTimeout: (t) => {
+      if (t) clock.clearTimeout((t as Timer).handle);
+    },
+  };
 }
 
-interface PodWatch extends DirId {
-  readonly handle: fs.FSWatcher;
-}
-
-/** The deepest directory of a pod's watch chain that exists, or undefined when the pod is gone. */
-async function deepestDir(chain: readonly string[]): Promise<DirId | undefined> {
-  let found: DirId | undefined;
-  for (const dir of chain) {
-    const st = await fsp.lstat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) break;
-    found = { dir, ino: st.ino };
-  }
-  return found;
-}
-
-const sameDir = (a: DirId | undefined, b: DirId | undefined) => a?.dir === b?.dir && a?.ino === b?.ino;
+const isWithin = (dir: string, p: string) => p === dir || p.startsWith(dir + path.sep);
 
 export function watchPods(opts: PodWatcherOptions): PodWatcher {
   const { layout, logger } = opts;
-  const pods = new Map<string, PodWatch>();
-  // A pod being (re)armed, and whether another event asked for it meanwhile.
-  const arming = new Map<string, { again: boolean }>();
-  let root: fs.FSWatcher | undefined;
+  const scope = opts.scope ?? watchScope(layout);
+  const pollMs = opts.pollMs ?? 1000;
+  const scheduler = schedulerOf(opts.clock ?? systemClock);
+  const prefix = layout.podsDir + path.sep;
+  // Polled directory → its polling watcher; none covers another.
+  const polled = new Map<string, FSWatcher>();
   let closed = false;
-  let limited = false;
+  let saidPolling = false;
 
-  const failed = (err: unknown) => {
-    opts.onError?.(err);
-    if (isWatchLimitError(err)) {
-      if (!limited) opts.onLimit?.(err);
-      limited = true;
-      return;
+  const levelOf = (dir: string) => (dir === layout.podsDir ? 0 : dir.slice(prefix.length).split(path.sep).length);
+
+  const podOf = (p: string) => {
+    if (!p.startsWith(prefix)) return undefined;
+    const rest = p.slice(prefix.length);
+    const cut = rest.indexOf(path.sep);
+    return cut < 0 ? rest : rest.slice(0, cut);
+  };
+
+  // What chokidar looks for is spelled out, not left to its defaults: no
+  // initial events (the inventory's scan comes first), no symlinks followed
+  // (kubelet makes none here), no editor-save folding and no write-settling
+  // timers, no stats beyond the listing, no handle that keeps the process alive.
+  const open = (dir: string, extra: ChokidarOptions = {}) => {
+    const w = new FSWatcher(
+      {
+        depth: scope.depth - levelOf(dir),
+        ignored: (p: string) => !scope.admits(p),
+        ignoreInitial: true,
+        followSymlinks: false,
+        atomic: false,
+        awaitWriteFinish: false,
+        alwaysStat: false,
+        persistent: false,
+        ...extra,
+      },
+      scheduler,
+    );
+    w.on('all', (_event, p) => {
+      const uid = podOf(p);
+      if (uid !== undefined && !closed) opts.onPodChange(uid);
+    });
+    w.on('unlinkDir', (p) => release(p));
+    w.on('error', failed);
+    w.add(dir);
+    return w;
+  };
+
+  const pollingChanged = () => opts.onPolling?.(polled.size);
+
+  /** Stops polling what went away with `dir`. */
+  const release = (dir: string) => {
+    let dropped = false;
+    for (const [root, w] of polled) {
+      if (!isWithin(dir, root)) continue;
+      polled.delete(root);
+      void w.close();
+      dropped = true;
     }
-    logger.once(`watch-error:${errorCode(err) ?? String(err)}`, 'warn', 'pods directory watch error; periodic resync continues', {
+    if (dropped) pollingChanged();
+  };
+
+  const poll = (dir: string, err: unknown) => {
+    if (closed || !isWithin(layout.podsDir, dir)) return;
+    for (const root of polled.keys()) if (isWithin(root, dir)) return;
+    // A shallower directory polled covers the deeper ones under it.
+    for (const [root, w] of polled) {
+      if (!isWithin(dir, root)) continue;
+      polled.delete(root);
+      void w.close();
+    }
+    const w = open(dir, { usePolling: true, pollingInterval: pollMs });
+    // What changed between the refused watch and this first listing shows in no event.
+    const uid = podOf(dir);
+    if (uid !== undefined) w.once('ready', () => !closed && opts.onPodChange(uid));
+    polled.set(dir, w);
+    pollingChanged();
+    if (saidPolling) return;
+    saidPolling = true;
+    logger.warn('inotify watches used up; the directories refused a watch are polled instead', {
+      dir,
+      every: `${pollMs}ms`,
       error: err instanceof Error ? err : String(err),
     });
   };
 
-  /** A watch on dir, or undefined when dir went away meanwhile or the kernel refused. */
-  const open = (dir: string, onEvent: (name: string | null) => void): fs.FSWatcher | undefined => {
-    try {
-      const w = fs.watch(dir, { persistent: true }, (_event, name) => onEvent(typeof name === 'string' ? name : null));
-      w.on('error', (err) => {
-        failed(err);
-        onEvent(null);
-      });
-      return w;
-    } catch (err) {
-      const code = errorCode(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') failed(err);
-      return undefined;
-    }
-  };
-
-  const unwatch = (uid: string) => {
-    pods.get(uid)?.handle.close();
-    pods.delete(uid);
-  };
-
-  // Watch the pod's deepest existing chain directory. Checked again after the
-  // watch is placed: a deeper directory created, or the directory replaced,
-  // between the look and the watch would otherwise go unseen.
-  const armOnce = async (uid: string) => {
-    const chain = podWatchChain(layout, uid);
-    let target = await deepestDir(chain);
-    while (!closed) {
-      if (!target) return unwatch(uid);
-      if (sameDir(pods.get(uid), target)) return;
-      unwatch(uid);
-      const handle = open(target.dir, () => podEvent(uid));
-      if (!handle) return;
-      pods.set(uid, { ...target, handle });
-      target = await deepestDir(chain);
-    }
-  };
-
-  const arm = async (uid: string): Promise<void> => {
-    const busy = arming.get(uid);
-    if (busy) {
-      busy.again = true;
-      return;
-    }
-    const state = { again: true };
-    arming.set(uid, state);
-    try {
-      while (state.again && !closed) {
-        state.again = false;
-        await armOnce(uid);
-      }
-    } finally {
-      arming.delete(uid);
-    }
-  };
-
-  const podEvent = (uid: string) => {
+  function failed(err: unknown) {
     if (closed) return;
-    opts.onPodChange(uid);
-    void arm(uid);
-  };
-
-  const armAll = async () => {
-    const names = await fsp.readdir(layout.podsDir).catch((err: unknown) => {
-      failed(err);
-      return [] as string[];
+    opts.onError?.(err);
+    if (isWatchLimitError(err)) {
+      // Node names the directory it could not watch; without a name, poll them all.
+      const dir = (err as { path?: unknown }).path;
+      return poll(typeof dir === 'string' ? path.resolve(dir) : layout.podsDir, err);
+    }
+    logger.once(`watch-error:${errorCode(err) ?? String(err)}`, 'warn', 'pods directory watch error; periodic resync continues', {
+      error: err instanceof Error ? err : String(err),
     });
-    await mapLimit(names, 16, arm);
-  };
+  }
 
-  const start = async () => {
-    root = open(layout.podsDir, (name) => {
-      if (closed) return;
-      if (name === null) return void armAll();
-      podEvent(name);
-    });
-    if (!root) return;
-    await armAll();
-  };
+  const native = open(layout.podsDir);
+  let ended: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    ended = resolve;
+    native.once('ready', () => resolve());
+  });
 
   return {
-    ready: start(),
-    watches: () => pods.size + (root ? 1 : 0),
+    ready,
+    polled: () => polled.size,
     async close() {
+      if (closed) return;
       closed = true;
-      root?.close();
-      root = undefined;
-      for (const uid of [...pods.keys()]) unwatch(uid);
+      ended();
+      const all = [native, ...polled.values()];
+      polled.clear();
+      await Promise.allSettled(all.map((w) => w.close()));
     },
   };
 }

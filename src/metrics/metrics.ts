@@ -50,6 +50,8 @@ export interface ProberMetrics {
   mountTableMalformed(lines: number): void;
   /** Whether the pods directory is watched (1) or found only by the periodic scan (0). */
   watching(active: boolean): void;
+  /** Directories polled because inotify refused them a watch. */
+  watchPolled(dirs: number): void;
 }
 
 
@@ -210,10 +212,17 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
 
   const watchActive = new Gauge({
     name: 'juicefs_path_prober_watch_active',
-    help: 'Whether the kubelet pods directory is watched with inotify (1), or changes are found only by the periodic scan every --resync (0: directory missing, or inotify watches used up).',
+    help: 'Whether the kubelet pods directory is watched (1), or changes are found only by the periodic scan every --resync (0: directory missing). Directories inotify refused a watch are polled: juicefs_path_prober_watch_polled_directories.',
     registers,
   });
   watchActive.set(0);
+
+  const watchPolled = new Gauge({
+    name: 'juicefs_path_prober_watch_polled_directories',
+    help: 'Directories of the pods tree inotify refused a watch (fs.inotify.max_user_watches or max_user_instances used up), polled every second instead, each with its pod\'s directories below it.',
+    registers,
+  });
+  watchPolled.set(0);
 
   new Gauge({
     name: 'juicefs_path_prober_build_info',
@@ -250,5 +259,6 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
     mountTableSize: (n) => mountEntries.set(n),
     mountTableMalformed: (n) => malformedLines.set(n),
     watching: (active) => watchActive.set(active ? 1 : 0),
+    watchPolled: (dirs) => watchPolled.set(dirs),
   };
 }

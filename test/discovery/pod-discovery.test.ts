@@ -1,6 +1,6 @@
-// Pod discovery's decisions on fakes of its inventory, file system, watch and
-// timers: what is rescanned when, when the watch runs, and what is said about a
-// pods directory that cannot be listed. No root, no disk.
+// Pod discovery's decisions on fakes of its inventory, file system and watch,
+// on the manual clock: what is rescanned when, when the watch runs, and what is
+// said about a pods directory that cannot be listed. No root, no disk.
 
 import test from 'ava';
 import { createPodDiscovery, type PodDiscoveryOptions } from '../../src/discovery/pod-discovery.js';
@@ -13,13 +13,13 @@ import { manualTime } from '../fixtures/manual-time.js';
 const layout = createKubeletLayout('/k');
 const enoent = Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
 
-/** Timers that fire only when the test moves time on. */
-function manualTimers() {
+/** Time that moves only when the test moves it. */
+function manualClock() {
   const m = manualTime();
-  return { timers: m.timers, pending: m.armed, advance: m.settle };
+  return { clock: m.clock, pending: m.armed, advance: m.settle };
 }
 function setup(over: Partial<PodDiscoveryOptions> = {}) {
-  const clock = manualTimers();
+  const clock = manualClock();
   const lines: { level: string; msg: string }[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) });
   let podsDirPresent = true;
@@ -34,12 +34,13 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
   } as unknown as Inventory;
   const watches: { opts: PodWatcherOptions; closed: boolean }[] = [];
   const watching: boolean[] = [];
+  const polling: number[] = [];
   const d = createPodDiscovery({
     layout,
     inventory,
     logger,
     resyncMs: 1000,
-    timers: clock.timers,
+    clock: clock.clock,
     fs: {
       list: async () => {
         if (!podsDirPresent) throw enoent;
@@ -55,6 +56,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
       return { ready: Promise.resolve(), close: async () => void (w.closed = true) } as never;
     },
     onWatching: (on) => watching.push(on),
+    onWatchPolling: (dirs) => polling.push(dirs),
     ...over,
   });
   return {
@@ -64,6 +66,7 @@ function setup(over: Partial<PodDiscoveryOptions> = {}) {
     calls,
     watches,
     watching,
+    polling,
     setPodsDir: (present: boolean) => (podsDirPresent = present),
     live: () => watches.filter((w) => !w.closed),
   };
@@ -132,15 +135,18 @@ test('a watch on a pods directory that went away is dropped, and a new one start
   t.is(s.live().length, 1);
 });
 
-test('inotify watches used up: the watch is given back for good and the resync goes on', async (t) => {
+test('directories polled for want of inotify watches are reported, the watch is kept, and a dropped watch polls nothing', async (t) => {
   const s = setup();
   await s.d.start();
-  s.watches[0]!.opts.onLimit!(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
-  t.is(s.live().length, 0);
+  s.watches[0]!.opts.onPolling!(3);
+  t.deepEqual(s.polling, [3]);
   await s.clock.advance(5000);
-  t.is(s.watches.length, 1, 'never watched again');
+  t.is(s.live().length, 1, 'the watch stays: it polls what inotify refused');
+  t.is(s.watches.length, 1);
   t.is(s.calls.resync, 6);
-  t.is(s.lines.filter((l) => /inotify watches used up/.test(l.msg)).length, 1);
+  s.setPodsDir(false);
+  await s.clock.advance(1000);
+  t.deepEqual(s.polling, [3, 0], 'nothing polled once the watch is dropped');
 });
 
 test('stop cancels the resync and pending rescans and closes the watch', async (t) => {
