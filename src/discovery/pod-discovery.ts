@@ -96,7 +96,6 @@ export function createPodDiscovery(opts: PodDiscoveryOptions): PodDiscovery {
     watcher = watch({
       layout,
       logger,
-      clock,
       onPodChange: podChanged,
       onError: () => opts.onWatchError?.(),
       onPolling: (dirs) => opts.onWatchPolling?.(dirs),

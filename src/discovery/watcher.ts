@@ -16,10 +16,9 @@
 // polling backend instead: a stat per directory per poll, nothing else polled.
 
 import path from 'node:path';
-import { FSWatcher, type ChokidarOptions, type Scheduler, type SchedulerTimer } from 'chokidar';
+import { FSWatcher, type ChokidarOptions } from 'chokidar';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { systemClock, type Clock } from '../shared/clock.js';
 import { podWatchChain, type KubeletLayout } from './kubelet-layout.js';
 
 export interface PodWatcher {
@@ -46,7 +45,6 @@ export interface PodWatcherOptions {
   readonly onError?: (err: unknown) => void;
   /** The number of polled directories changed (see `polled()`). */
   readonly onPolling?: (dirs: number) => void;
-  readonly clock?: Clock;
   /** How often a directory inotify refused is polled. */
   readonly pollMs?: number;
   /** watchScope(layout) unless a test points the watcher elsewhere. */
@@ -75,32 +73,12 @@ export function watchScope(layout: KubeletLayout): WatchScope {
   };
 }
 
-/**
- * chokidar's timers on the daemon's clock. Its timers never hold the process
- * open; chokidar asks for a ref'd one only when `persistent`, which it is not here.
- */
-function schedulerOf(clock: Clock): Scheduler {
-  type Timer = SchedulerTimer & { readonly handle: unknown };
-  const timer = (handle: unknown): Timer => {
-    const t: Timer = { handle, ref: () => t, unref: () => t };
-    return t;
-  };
-  return {
-    now: () => clock.monotonic(),
-    setTimeout: (fn, ms) => timer(clock.setTimeout(fn, ms)),
-    clearTimeout: (t) => {
-      if (t) clock.clearTimeout((t as Timer).handle);
-    },
-  };
-}
-
 const isWithin = (dir: string, p: string) => p === dir || p.startsWith(dir + path.sep);
 
 export function watchPods(opts: PodWatcherOptions): PodWatcher {
   const { layout, logger } = opts;
   const scope = opts.scope ?? watchScope(layout);
   const pollMs = opts.pollMs ?? 1000;
-  const scheduler = schedulerOf(opts.clock ?? systemClock);
   const prefix = layout.podsDir + path.sep;
   // Polled directory → its polling watcher; none covers another.
   const polled = new Map<string, FSWatcher>();
@@ -120,6 +98,8 @@ export function watchPods(opts: PodWatcherOptions): PodWatcher {
   // initial events (the inventory's scan comes first), no symlinks followed
   // (kubelet makes none here), no editor-save folding and no write-settling
   // timers, no stats beyond the listing, no handle that keeps the process alive.
+  // chokidar 5 (the major that supports Node 20) keeps its own short readdir
+  // throttle timers; they take no part in any decision here.
   const open = (dir: string, extra: ChokidarOptions = {}) => {
     const w = new FSWatcher(
       {
@@ -133,7 +113,6 @@ export function watchPods(opts: PodWatcherOptions): PodWatcher {
         persistent: false,
         ...extra,
       },
-      scheduler,
     );
     w.on('all', (_event, p) => {
       const uid = podOf(p);
@@ -168,7 +147,7 @@ export function watchPods(opts: PodWatcherOptions): PodWatcher {
       polled.delete(root);
       void w.close();
     }
-    const w = open(dir, { usePolling: true, pollingInterval: pollMs });
+    const w = open(dir, { usePolling: true, interval: pollMs });
     // What changed between the refused watch and this first listing shows in no event.
     const uid = podOf(dir);
     if (uid !== undefined) w.once('ready', () => !closed && opts.onPodChange(uid));
