@@ -21,7 +21,7 @@ async function serve(over: Partial<AppDeps> = {}) {
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,
   });
-  const server = http.createServer(app);
+  const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, setReady: (v: boolean) => (ready = v), close: () => new Promise((r) => server.close(r)) };
