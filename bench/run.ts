@@ -2,7 +2,7 @@
 // separate process, prints tables and writes the figures as JSON.
 // Root and /dev/fuse; runs itself in a private mount namespace.
 //
-//   node dist/bench/run.js [--smoke] [--only=realistic,scale,hung,latency,node-exporter] [--out=bench/results/latest.json]
+//   node dist/bench/run.js [--smoke] [--only=realistic,scale,hung,latency,node-exporter,http] [--out=bench/results/latest.json]
 //                          [--scale=10000/10000,10000/100,10000/10000x40] [--cpu-prof=<dir>] [--warmup-s=30 --window-s=60 (realistic)]
 
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { describeMachine } from './lib/machine.js';
 import { round } from './lib/stats.js';
 import { parseScaleCase, runScale, type ScaleResult } from './scenarios/scale.js';
 import { profileInto } from './lib/prober.js';
+import { runHttp, type HttpResult } from './scenarios/http.js';
 import { runHung, type HungResult } from './scenarios/hung.js';
 import { runLatency, type LatencyResult } from './scenarios/latency.js';
 import { nodeExporterVersion, runSideBySide, type SideBySide } from './scenarios/node-exporter.js';
@@ -21,7 +22,7 @@ import { runRealistic, type RealisticResult } from './scenarios/realistic.js';
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SMOKE = argv.includes('--smoke');
-const ONLY = new Set((flag('only') ?? 'realistic,scale,hung,latency,node-exporter').split(','));
+const ONLY = new Set((flag('only') ?? 'realistic,scale,hung,latency,node-exporter,http').split(','));
 const OUT = flag('out') ?? (SMOKE ? undefined : 'bench/results/latest.json');
 if (flag('cpu-prof')) profileInto(path.resolve(flag('cpu-prof')!));
 const THREADS = 128; // the helper's pool: src/probe/helper-pool.ts
@@ -49,7 +50,7 @@ const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOStri
 async function main() {
   const machine = describeMachine();
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, load ${machine.loadavg1m}`);
-  const results: { machine: typeof machine; smoke: boolean; realistic?: RealisticResult[]; scale?: ScaleResult[]; hung?: HungResult[]; latency?: LatencyResult[]; nodeExporter?: SideBySide[] } = { machine, smoke: SMOKE };
+  const results: { machine: typeof machine; smoke: boolean; realistic?: RealisticResult[]; scale?: ScaleResult[]; hung?: HungResult[]; latency?: LatencyResult[]; nodeExporter?: SideBySide[]; http?: HttpResult } = { machine, smoke: SMOKE };
 
   if (ONLY.has('realistic')) {
     const o = SMOKE
@@ -156,6 +157,31 @@ async function main() {
         'blocked threads': r.blockedThreads,
       })));
     }
+  }
+
+  if (ONLY.has('http')) {
+    const o = SMOKE ? { paths: 10, starts: 1, settleMs: 1000, scrapes: 5, concurrent: 200 } : { paths: 30, starts: 3, settleMs: 30_000, scrapes: 50, concurrent: 1000 };
+    log(`http: ${o.paths} paths, ${o.starts} daemon start(s), ${o.concurrent} concurrent scrapes`);
+    const r = (results.http = await runHttp(o));
+    table(`HTTP: the daemon alone, idle ${o.settleMs / 1000} s with ${r.paths} healthy paths (median of ${r.starts} starts; /metrics from ${o.scrapes} sequential scrapes)`, [{
+      'anon MiB': r.anonMiB,
+      'PSS MiB': r.pssMiB,
+      'live heap MB': r.liveHeapMB,
+      '/metrics p50 ms': r.metricsP50Ms,
+      '/metrics p99 ms': r.metricsP99Ms,
+      'gzip p50 ms': r.metricsGzipP50Ms,
+      'gzip p99 ms': r.metricsGzipP99Ms,
+      'anon after bursts MiB': r.anonAfterBurstsMiB,
+    }]);
+    table(`HTTP capacity: ${o.concurrent} scrapes at once, each on its own connection (median of ${r.starts} starts; failures summed)`, r.bursts.map((b) => ({
+      encoding: b.encoding,
+      'scrapes/s': b.scrapesPerSecond,
+      'all answered ms': b.wallMs,
+      'p50 ms': b.p50Ms,
+      'p99 ms': b.p99Ms,
+      'max ms': b.maxMs,
+      failures: b.failures,
+    })));
   }
 
   // Figures vary by machine, but what the prober reports must not: a run that

@@ -54,7 +54,7 @@ export interface ScaleOptions {
 }
 
 /** `n` sequential scrapes 50 ms apart: each one's wall time, and the last one's size. */
-async function timedScrapes(get: () => Promise<{ ms: number; bytes: number }>, n: number): Promise<{ ms: number[]; bytes: number }> {
+export async function timedScrapes(get: () => Promise<{ ms: number; bytes: number }>, n: number): Promise<{ ms: number[]; bytes: number }> {
   const ms: number[] = [];
   let bytes = 0;
   for (let i = 0; i < n; i++) {

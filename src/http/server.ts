@@ -1,11 +1,11 @@
-// The HTTP server around the app's request listener, with the limits that keep a slow or
+// The HTTP server around the Koa app's callback, with the limits that keep a slow or
 // hostile client from holding it: header size and count, header, request and
 // keep-alive timeouts checked every second, idle sockets closed. Only main listens.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import { ListenError } from '../errors.js';
-import type { RequestListener } from './app.js';
 
 export const HTTP_LIMITS = {
   maxHeaderSize: 16 * 1024,
@@ -24,7 +24,7 @@ export const HTTP_LIMITS = {
   backlog: 4096,
 } as const;
 
-export function createHttpServer(app: RequestListener): http.Server {
+export function createHttpServer(app: Koa): http.Server {
   const server = http.createServer(
     {
       maxHeaderSize: HTTP_LIMITS.maxHeaderSize,
@@ -33,7 +33,7 @@ export function createHttpServer(app: RequestListener): http.Server {
       keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
       connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,
     },
-    app,
+    app.callback(),
   );
   server.maxHeadersCount = HTTP_LIMITS.maxHeadersCount;
   server.setTimeout(HTTP_LIMITS.socketIdleMs, (socket) => socket.destroy());

@@ -10,26 +10,6 @@ export const OPENMETRICS_TEXT = 'application/openmetrics-text; version=1.0.0; ch
 
 export type Format = 'prometheus' | 'openmetrics';
 
-/** Picks the format by the scrape's Accept header and its q-values; text unless OpenMetrics is preferred. */
-export function negotiateFormat(accept: string | undefined): Format {
-  if (!accept) return 'prometheus';
-  let om = -1;
-  let text = -1;
-  for (const range of accept.split(',')) {
-    const [type = '', ...params] = range.trim().toLowerCase().split(';').map((s) => s.trim());
-    let q = 1;
-    for (const p of params) {
-      if (p.startsWith('q=')) {
-        const v = Number(p.slice(2));
-        q = Number.isFinite(v) ? v : 0;
-      }
-    }
-    if (type === 'application/openmetrics-text') om = Math.max(om, q);
-    else if (type === 'text/plain') text = Math.max(text, q);
-  }
-  return om > 0 && om >= text ? 'openmetrics' : 'prometheus';
-}
-
 export function escapeLabel(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c));
 }

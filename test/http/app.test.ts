@@ -21,7 +21,7 @@ async function serve(over: Partial<AppDeps> = {}) {
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',
     ...over,
   });
-  const server = http.createServer(app);
+  const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, setReady: (v: boolean) => (ready = v), close: () => new Promise((r) => server.close(r)) };
@@ -70,6 +70,21 @@ test('HEAD is allowed; other methods get 405 with Allow; unknown paths 404', asy
   for (const p of ['/nope', '/metrics/', '/../etc/passwd', '/status.json']) t.is((await fetch(`${s.url}${p}`)).status, 404, p);
 });
 
+test('no answer of a route is cached; the page forbids sniffing and loads nothing; HEAD has the GET’s length and no body', async (t) => {
+  const s = await serve();
+  t.teardown(s.close);
+  for (const p of ['/metrics', '/healthz', '/readyz', '/status', '/']) {
+    const get = await fetch(`${s.url}${p}`, { headers: { 'accept-encoding': 'identity' } });
+    t.is(get.headers.get('cache-control'), 'no-store', p);
+    const head = await fetch(`${s.url}${p}`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
+    t.is(head.headers.get('content-length'), String(Buffer.byteLength(await get.text())), p);
+    t.is(await head.text(), '', p);
+  }
+  const page = await fetch(`${s.url}/`);
+  t.is(page.headers.get('x-content-type-options'), 'nosniff');
+  t.regex(page.headers.get('content-security-policy') ?? '', /^default-src 'none';/);
+});
+
 test('a failing handler answers 500 without a stack trace', async (t) => {
   const s = await serve({
     status: () => {
@@ -81,6 +96,7 @@ test('a failing handler answers 500 without a stack trace', async (t) => {
   t.is(r.status, 500);
   const body = await r.text();
   t.is(body, 'internal error\n');
+  t.is(r.headers.get('cache-control'), 'no-store');
 });
 
 test('scrapers that reset their connection while the answer is being made are logged once, and the server keeps serving', async (t) => {

@@ -1,17 +1,6 @@
 import test from 'ava';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { negotiateFormat, renderRegistry, trailer, type Format } from '../../src/metrics/exposition.js';
-
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-test('Prometheus’s own Accept header gets OpenMetrics; plain clients get text', (t) => {
-  t.is(negotiateFormat(PROMETHEUS_ACCEPT), 'openmetrics');
-  t.is(negotiateFormat(undefined), 'prometheus');
-  t.is(negotiateFormat('*/*'), 'prometheus');
-  t.is(negotiateFormat('text/plain'), 'prometheus');
-  t.is(negotiateFormat('text/plain;q=0.9, application/openmetrics-text;q=0.5'), 'prometheus');
-  t.is(negotiateFormat('application/openmetrics-text;q=0'), 'prometheus');
-});
+import { renderRegistry, trailer, type Format } from '../../src/metrics/exposition.js';
 
 function registry() {
   const r = new Registry();
