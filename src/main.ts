@@ -52,12 +52,13 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   });
 
   const probing = () => discovery.scanned() && scheduler.isReady();
-  // Not ready before Kubernetes mode has settled: until then, whether pods will be named is unknown.
-  const isReady = () => probing() && discovery.podsDirProblem() === undefined && kubeSettled;
+  // Not ready before Kubernetes mode has settled, nor while it has no credentials: pods will not be named.
+  const kubeAuth = () => (kube?.authError() ? `kubernetes credentials cannot be had: ${kube.authError()}` : undefined);
+  const isReady = () => probing() && discovery.podsDirProblem() === undefined && kubeSettled && kubeAuth() === undefined;
   const app = createApp({
     logger,
     isReady,
-    notReadyReason: () => discovery.podsDirProblem() ?? 'waiting for the first probe cycle',
+    notReadyReason: () => discovery.podsDirProblem() ?? kubeAuth() ?? 'waiting for the first probe cycle',
     renderMetrics: (format, gzip) => core.metrics.body.render(format, gzip),
     status: () =>
       statusDocument({
@@ -82,6 +83,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         now: clock.now(),
         ready: probing(),
         kube: !kube ? 'off' : kube.isStale() ? 'stale' : 'on',
+        kubeProblem: kubeAuth(),
         stuckProbes: core.runner.stuck().length,
         paths: core.tracker.list().map((status) => ({ status, owner: kube?.owner(status.volume) })),
       }),

@@ -13,6 +13,8 @@ export interface StatusPageInput {
   readonly ready: boolean;
   /** Kubernetes mode: off, on, or on with a cache the API server no longer refreshes. */
   readonly kube: 'off' | 'on' | 'stale';
+  /** What keeps Kubernetes mode from working (no credentials), shown beside it. */
+  readonly kubeProblem?: string | undefined;
   /** Mount sources whose probe timed out and has not returned. */
   readonly stuckProbes: number;
   readonly paths: readonly { readonly status: PathStatus; readonly owner?: PathOwner | undefined }[];
@@ -116,7 +118,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 <span class="${unhealthy > 0 ? 'bad' : ''}">${unhealthy} unhealthy</span>, ${orphaned > 0 ? `${orphaned} orphaned (pod gone, kubelet not done), ` : ''}${pending} pending, <span class="${healthy > 0 ? 'ok' : ''}">${healthy} healthy</span>.
 ${input.ready ? '' : html`<span class="bad">Not ready: the first probe cycle has not finished.</span>`}
 ${input.stuckProbes > 0 ? html`<span class="bad">${input.stuckProbes} probe${input.stuckProbes === 1 ? '' : 's'} stuck on a hung mount.</span>` : ''}
-Kubernetes mode: ${input.kube === 'stale' ? html`<span class="bad">on, API server unreachable (pods and claims as last seen)</span>` : input.kube}.</p>`;
+Kubernetes mode: ${input.kube === 'stale' ? html`<span class="bad">on, API server unreachable (pods and claims as last seen)</span>` : input.kube}${input.kubeProblem ? html`, <span class="bad">${input.kubeProblem}</span>` : ''}.</p>`;
 
   const head = html`<tr><th>Pod</th><th>PVC</th><th>PV / volume</th><th>Path</th><th>Reason</th>${kube ? html`<th>Mount pod</th>` : ''}<th>Since</th></tr>`;
   const sections = groups.map(

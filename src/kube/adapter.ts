@@ -8,6 +8,8 @@ export interface KubeCounters {
   readonly lists: number;
   readonly watchFailures: number;
   readonly claimErrors: number;
+  /** Configuration loads that could not get credentials (an exec plugin or auth provider failed). */
+  readonly authErrors: number;
   readonly events: ReadonlyMap<string, number>;
 }
 
@@ -32,6 +34,8 @@ export interface Kube {
   /** Listed, current, and every claim read: labels are as complete as they will get. */
   settled(): boolean;
   isStale(): boolean;
+  /** Why credentials cannot be had (the configuration loader's last word), or undefined while they can. */
+  authError(): string | undefined;
   counters(): KubeCounters;
   /** A mount pod changed (or the cache was rebuilt): verdicts may read differently now. */
   onMountPodChange(listener: () => void): void;
@@ -45,6 +49,8 @@ export interface KubeStatus {
   readonly stale: boolean;
   readonly synced: boolean;
   readonly last_error: string | null;
+  /** Why credentials cannot be had (an exec plugin failed), or null. */
+  readonly auth_error?: string | null;
   readonly resource_version: string;
   readonly pods: number;
   readonly mount_pods: number;

@@ -7,6 +7,8 @@
 import type { V1Pod, V1PodList } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { BackoffPolicy } from '../shared/backoff.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { describeMountPod, healthValue, type VolumePath } from '../types.js';
 import type { Kube } from './adapter.js';
 import type { KubeClient } from './client.js';
@@ -26,16 +28,19 @@ export interface KubeOptions {
   readonly source: Exclude<KubeSource, { kind: 'off' }>;
   readonly nodeName: string;
   readonly logger: Logger;
-  readonly delay?: (ms: number) => Promise<void>;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** Server-side watch timeout; a watch is also abandoned client-side a minute after it. */
+  readonly clock?: Clock;
+  /** Between failed lists and watches. */
+  readonly backoff?: BackoffPolicy;
+  /**
+   * Server-side watch timeout; a watch is also abandoned client-side a minute after it, so one
+   * whose connection went silent without closing (a half-dead peer, a stalled proxy) is noticed.
+   */
   readonly watchTimeoutSeconds?: number;
   /**
    * How long a pod must be missing from a current cache before its paths are orphaned (a DELETED
    * event needs no wait). kubelet learns of a new pod from the same API; this covers the two watches' skew.
    */
   readonly orphanAfterMs?: number;
-  readonly now?: () => number;
 }
 
 /** Deleted pod uids remembered, at most (their paths are orphaned at once). */
@@ -54,12 +59,13 @@ export function createKube(opts: KubeOptions): Kube {
   let claimErrors = 0;
   let synced = false;
   const events = new Map<string, number>();
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
   const orphanAfterMs = opts.orphanAfterMs ?? 5000;
   const deleted = new Set<string>();
   const missingSince = new Map<string, number>();
 
   const cache: PodCache = createPodCache({
+    clock,
     claims: {
       async volumeOf(namespace, claim) {
         const pvc = await client.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace });
@@ -76,6 +82,7 @@ export function createKube(opts: KubeOptions): Kube {
   });
 
   const recorder: EventRecorder = createEventRecorder({
+    clock,
     sink: podEventSink(client, nodeName),
     logger,
     resolve(uid) {
@@ -104,18 +111,20 @@ export function createKube(opts: KubeOptions): Kube {
         };
       },
       async watch(resourceVersion, onLine, done) {
-        let timer: NodeJS.Timeout | undefined;
+        let timer: TimerHandle | undefined;
+        let ended = false;
         const controller = await client.watch.watch(
           '/api/v1/pods',
           { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
           (type, object) => onLine(type, object),
           (err) => {
-            if (timer) clearTimeout(timer);
+            ended = true;
+            if (timer !== undefined) clock.clearTimeout(timer);
             done(err);
           },
         );
-        // A connection that silently died would otherwise never end.
-        timer = setTimeout(() => controller.abort(), (timeoutSeconds + 60) * 1000).unref();
+        // The server ends a watch after timeoutSeconds; one that has not ended a minute later went silent.
+        if (!ended) timer = clock.setTimeout(() => controller.abort(), (timeoutSeconds + 60) * 1000);
         return { abort: () => controller.abort() };
       },
     },
@@ -155,10 +164,22 @@ export function createKube(opts: KubeOptions): Kube {
       if (!stale) {
         logger.forget('kube-watch');
         logger.info('kubernetes pod cache is current', {});
+        recorder.apiBack();
       }
     },
-    ...(opts.delay ? { delay: opts.delay } : {}),
+    clock,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  });
+
+  // Said once while it lasts, and once when it is over.
+  let authFailing = false;
+  client.onCredentials((authError) => {
+    if (authError && !authFailing) {
+      logger.warn('cannot get Kubernetes credentials; requests go without them, and are refused, until they can be had', { error: authError });
+    } else if (!authError && authFailing) {
+      logger.info('kubernetes credentials can be had again', {});
+    }
+    authFailing = authError !== undefined;
   });
 
   // No mount pod serves a path in process mount mode: the CSI node pod runs its client.
@@ -170,6 +191,7 @@ export function createKube(opts: KubeOptions): Kube {
       podWatch.stop();
       recorder.stop();
       cache.stop();
+      client.stop();
     },
     owner(v) {
       const pod = cache.get(v.podUid);
@@ -220,7 +242,7 @@ export function createKube(opts: KubeOptions): Kube {
       }
       if (deleted.has(uid)) return true;
       if (cache.size() === 0) return false;
-      const t = now();
+      const t = clock.monotonic();
       const since = missingSince.get(uid);
       if (since === undefined) {
         missingSince.set(uid, t);
@@ -231,7 +253,8 @@ export function createKube(opts: KubeOptions): Kube {
     publishedAs: (uid, volumeName) => (synced ? cache.publishedAs(uid, volumeName) : undefined),
     settled: () => synced && !podWatch.isStale() && cache.settled(),
     isStale: () => podWatch.isStale(),
-    counters: () => ({ lists, watchFailures, claimErrors, events }),
+    counters: () => ({ lists, watchFailures, claimErrors, authErrors: client.authErrors(), events }),
+    authError: () => client.authError(),
     onMountPodChange: (l) => void listeners.push(l),
     status() {
       return {
@@ -240,6 +263,7 @@ export function createKube(opts: KubeOptions): Kube {
         stale: podWatch.isStale(),
         synced,
         last_error: podWatch.lastError() ?? null,
+        auth_error: client.authError() ?? null,
         resource_version: podWatch.resourceVersion(),
         pods: cache.size(),
         mount_pods: cache.mountPods.size(),

@@ -1,0 +1,148 @@
+// The credentials requests go with, kept current:
+// - an in-cluster token file is read again as soon as it changes (kubelet
+//   swaps the `..data` symlink of the projected volume: one stat per request
+//   sees the new file) and at once after a 401;
+// - a 401 loads the configuration again (the loader process), at once, and
+//   again only on the backoff while refusals go on;
+// - credentials with an expiry (an exec plugin's, an OIDC id-token) are
+//   loaded again shortly before they expire, not after a refused request;
+// - new TLS material or a new proxy gives new requests a new agent, and the
+//   old one keeps its live connections (a watch) until they end.
+
+import fs from 'node:fs';
+import type http from 'node:http';
+import { createBackoff } from '../shared/backoff.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { agentKey, makeAgent, retireAgent } from './agents.js';
+import type { LoadedKubeConfig } from './config-types.js';
+
+export interface Credentials {
+  /** Headers for a request starting now. */
+  headers(): Record<string, string>;
+  /** The agent a request starting now goes through. */
+  agent(): http.Agent;
+  /** The server refused the credentials (401). */
+  refused(): void;
+  /** The server took them (a 2xx): refusals are over. */
+  accepted(): void;
+  /** Why the last load could not get credentials (an exec plugin failed), or undefined. */
+  authError(): string | undefined;
+  /** Loads that could not get credentials, since the start. */
+  authErrors(): number;
+  /** Called now, and after each load, with the auth error (undefined: credentials were had). */
+  onLoad(listener: (authError: string | undefined) => void): void;
+  stop(): void;
+}
+
+/** The shortest time between two loads, and how far before an expiry to load again. */
+const MIN_RELOAD_GAP_MS = 1000;
+const MAX_EARLY_MS = 60_000;
+
+interface TokenRead {
+  readonly value: string;
+  readonly stat: string;
+}
+
+export async function createCredentials(o: { initial: LoadedKubeConfig; secure: boolean; load: () => Promise<LoadedKubeConfig>; clock: Clock }): Promise<Credentials> {
+  const { clock } = o;
+  let cfg = o.initial;
+  let key = agentKey(cfg);
+  let agent = await makeAgent(cfg, o.secure);
+  let token: TokenRead | undefined;
+  let forceRead = false;
+  let reloading = false;
+  let nextLoadAt = -Infinity;
+  let expiryTimer: TimerHandle | undefined;
+  let stopped = false;
+  let authErrors = cfg.authError ? 1 : 0;
+  const listeners: ((authError: string | undefined) => void)[] = [];
+  const backoff = createBackoff({ initialMs: MIN_RELOAD_GAP_MS, maxMs: 30_000 });
+
+  /** The token file as it is now: read again only when its identity changed (a stat per request). */
+  const tokenNow = (file: string): string | undefined => {
+    try {
+      const st = fs.statSync(file);
+      const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (!token || forceRead || token.stat !== id) token = { value: fs.readFileSync(file, 'utf8').trim(), stat: id };
+      forceRead = false;
+    } catch {
+      // Mid-rotation or gone: the last token read is the best there is.
+    }
+    return token?.value;
+  };
+
+  const apply = async (next: LoadedKubeConfig) => {
+    if (next.tokenFile !== cfg.tokenFile) token = undefined;
+    const nextKey = agentKey(next);
+    if (nextKey !== key) {
+      const old = agent;
+      agent = await makeAgent(next, o.secure);
+      key = nextKey;
+      retireAgent(old);
+    }
+    cfg = next;
+    if (next.authError) authErrors++;
+    for (const l of listeners) l(next.authError);
+    scheduleExpiry();
+  };
+
+  const load = () => {
+    if (reloading || stopped) return;
+    reloading = true;
+    nextLoadAt = clock.monotonic() + (backoff.next() ?? MIN_RELOAD_GAP_MS);
+    o.load()
+      .then(apply, () => {
+        // The configuration cannot be read now: the credentials in hand are kept, and the next refusal tries again.
+      })
+      .finally(() => (reloading = false));
+  };
+
+  /** Credentials that expire are loaded again a little before: a quarter of their life, at most a minute. */
+  const scheduleExpiry = () => {
+    if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
+    expiryTimer = undefined;
+    if (cfg.expiresAt === undefined || stopped) return;
+    const left = cfg.expiresAt - clock.now();
+    if (left <= 0) return; // already expired: the 401 path loads again
+    const early = Math.min(MAX_EARLY_MS, left / 4);
+    expiryTimer = clock.setTimeout(() => {
+      expiryTimer = undefined;
+      nextLoadAt = -Infinity;
+      load();
+    }, Math.max(MIN_RELOAD_GAP_MS, left - early));
+  };
+  scheduleExpiry();
+
+  return {
+    headers() {
+      const h: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'juicefs-path-prober', ...cfg.headers };
+      if (cfg.tokenFile) {
+        const t = tokenNow(cfg.tokenFile);
+        if (t) h.Authorization = `Bearer ${t}`;
+      }
+      return h;
+    },
+    agent: () => agent,
+    refused() {
+      forceRead = true;
+      if (clock.monotonic() >= nextLoadAt) load();
+    },
+    accepted() {
+      if (backoff.attempts > 0 && !reloading) {
+        backoff.reset();
+        nextLoadAt = -Infinity;
+      }
+    },
+    authError: () => cfg.authError,
+    authErrors: () => authErrors,
+    onLoad(l) {
+      listeners.push(l);
+      l(cfg.authError);
+    },
+    stop() {
+      stopped = true;
+      if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
+      retireAgent(agent);
+    },
+  };
+}
