@@ -17,6 +17,8 @@ import { agentKey, makeAgent, retireAgent } from './agents.js';
 import type { LoadedKubeConfig } from './config-types.js';
 
 export interface Credentials {
+  /** Settles once a reload a refusal started is over: a request waits for it rather than go with what was refused. */
+  current(): Promise<void>;
   /** Headers for a request starting now. */
   headers(): Record<string, string>;
   /** The agent a request starting now goes through. */
@@ -37,20 +39,23 @@ export interface Credentials {
 /** The shortest time between two loads, and how far before an expiry to load again. */
 const MIN_RELOAD_GAP_MS = 1000;
 const MAX_EARLY_MS = 60_000;
+/** A loader that has not answered by then (an exec plugin hanging) is killed: the next refusal tries again. */
+const LOAD_TIMEOUT_MS = 60_000;
 
 interface TokenRead {
   readonly value: string;
   readonly stat: string;
 }
 
-export async function createCredentials(o: { initial: LoadedKubeConfig; secure: boolean; load: () => Promise<LoadedKubeConfig>; clock: Clock }): Promise<Credentials> {
+export async function createCredentials(o: { initial: LoadedKubeConfig; secure: boolean; load: (signal: AbortSignal) => Promise<LoadedKubeConfig>; clock: Clock }): Promise<Credentials> {
   const { clock } = o;
   let cfg = o.initial;
   let key = agentKey(cfg);
   let agent = await makeAgent(cfg, o.secure);
   let token: TokenRead | undefined;
   let forceRead = false;
-  let reloading = false;
+  let reloading: Promise<void> | undefined;
+  let refusedLoad: Promise<void> | undefined;
   let nextLoadAt = -Infinity;
   let expiryTimer: TimerHandle | undefined;
   let stopped = false;
@@ -62,7 +67,7 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
   const tokenNow = (file: string): string | undefined => {
     try {
       const st = fs.statSync(file);
-      const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      const id = `${st.dev}:${st.ino}:${st.size}:${Math.trunc(st.mtimeMs)}`;
       if (!token || forceRead || token.stat !== id) token = { value: fs.readFileSync(file, 'utf8').trim(), stat: id };
       forceRead = false;
     } catch {
@@ -86,15 +91,19 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     scheduleExpiry();
   };
 
-  const load = () => {
-    if (reloading || stopped) return;
-    reloading = true;
+  const load = (): Promise<void> | undefined => {
+    if (reloading || stopped) return reloading;
     nextLoadAt = clock.monotonic() + (backoff.next() ?? MIN_RELOAD_GAP_MS);
-    o.load()
+    const done = clock
+      .deadline(LOAD_TIMEOUT_MS, `the configuration loader gave no answer within ${LOAD_TIMEOUT_MS} ms`, (signal) => o.load(signal))
       .then(apply, () => {
         // The configuration cannot be read now: the credentials in hand are kept, and the next refusal tries again.
       })
-      .finally(() => (reloading = false));
+      .finally(() => {
+        if (reloading === done) reloading = undefined;
+      });
+    reloading = done;
+    return done;
   };
 
   /** Credentials that expire are loaded again a little before: a quarter of their life, at most a minute. */
@@ -114,6 +123,7 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
   scheduleExpiry();
 
   return {
+    current: () => refusedLoad ?? Promise.resolve(),
     headers() {
       const h: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'juicefs-path-prober', ...cfg.headers };
       if (cfg.tokenFile) {
@@ -125,7 +135,9 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     agent: () => agent,
     refused() {
       forceRead = true;
-      if (clock.monotonic() >= nextLoadAt) load();
+      if (clock.monotonic() < nextLoadAt) return;
+      const done = load();
+      if (done && !refusedLoad) refusedLoad = done.finally(() => (refusedLoad = undefined));
     },
     accepted() {
       if (backoff.attempts > 0 && !reloading) {

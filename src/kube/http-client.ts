@@ -34,7 +34,7 @@ function retryAfter(v: string | undefined, now: number): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL; load: () => Promise<LoadedKubeConfig>; clock: Clock }): Promise<KubeClient> {
+export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL; load: (signal: AbortSignal) => Promise<LoadedKubeConfig>; clock: Clock }): Promise<KubeClient> {
   const { base, clock } = o;
   const secure = base.protocol === 'https:';
   const creds = await createCredentials({ initial: o.initial, secure, load: o.load, clock });
@@ -95,6 +95,7 @@ export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL
 
   const call = <T>(method: string, u: URL, body?: Body, ro: RequestOptions = {}): Promise<T> =>
     clock.deadline(REQUEST_TIMEOUT_MS, `no answer from the API server within ${REQUEST_TIMEOUT_MS} ms`, async (deadline) => {
+      await creds.current();
       const a = await exchange(method, u, body, ro.signal ? AbortSignal.any([deadline, ro.signal]) : deadline);
       if (a.code === 401) creds.refused();
       if (a.code < 200 || a.code >= 300) throw new KubeApiError(a.code, a.text, a.retryAfterMs);
@@ -123,6 +124,7 @@ export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL
       async watch(path, query, onEvent, done) {
         let ended = false;
         let aborted = false;
+        await creds.current();
         const req = start('GET', url(path, { ...query, watch: true }));
         const pending = new Promise<http.IncomingMessage>((resolve, reject) => {
           req.once('response', resolve);

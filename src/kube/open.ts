@@ -31,7 +31,7 @@ export function openKube(source: Exclude<KubeSource, { kind: 'off' }>, opts: { c
       } catch (err) {
         throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
       }
-      client = await createHttpClient({ initial: cfg, base, load: () => runLoader(source), clock: opts.clock ?? systemClock });
+      client = await createHttpClient({ initial: cfg, base, load: (signal) => runLoader(source, signal), clock: opts.clock ?? systemClock });
       for (const l of listeners) client.onCredentials(l);
       if (stopped) client.stop();
     },
