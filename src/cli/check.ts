@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { describePodsDirError } from '../discovery/inventory.js';
 import { openKubeMode } from '../kube/mode.js';
 import { createLogger } from '../log/logger.js';
+import { systemClock } from '../shared/clock.js';
 import { sleep } from '../shared/timers.js';
 import { healthValue } from '../types.js';
 import { formatTable } from './table.js';
@@ -54,8 +55,13 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
   try {
     if (kube) {
       kube.start();
+      // Timers never hold the process open, and with the API server out of reach nothing else
+      // does: without this, check would end mid-wait, silently, with exit code 0.
+      const hold = systemClock.setInterval(() => {}, 60_000) as NodeJS.Timeout;
+      hold.ref();
       const deadline = Date.now() + CHECK_KUBE_WAIT_MS;
       while (!kube.settled() && Date.now() < deadline) await sleep(20);
+      systemClock.clearInterval(hold);
       if (!kube.settled()) {
         deps.logger.warn('the Kubernetes API gave no complete answer in time; pods and claims it did not name are left blank', {
           waited_ms: CHECK_KUBE_WAIT_MS,
