@@ -6,6 +6,9 @@
 //   again only on the backoff while refusals go on;
 // - credentials with an expiry (an exec plugin's, an OIDC id-token) are
 //   loaded again shortly before they expire, not after a refused request;
+// - credentials that could not be had (an exec plugin failed) are asked for
+//   again on the backoff: without them a request is anonymous, and an API
+//   server that allows anonymous requests answers 403, not 401;
 // - new TLS material or a new proxy gives new requests a new agent, and the
 //   old one keeps its live connections (a watch) until they end.
 
@@ -57,7 +60,7 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
   let reloading: Promise<void> | undefined;
   let refusedLoad: Promise<void> | undefined;
   let nextLoadAt = -Infinity;
-  let expiryTimer: TimerHandle | undefined;
+  let nextTimer: TimerHandle | undefined;
   let stopped = false;
   let authErrors = cfg.authError ? 1 : 0;
   const listeners: ((authError: string | undefined) => void)[] = [];
@@ -88,7 +91,7 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     cfg = next;
     if (next.authError) authErrors++;
     for (const l of listeners) l(next.authError);
-    scheduleExpiry();
+    schedule();
   };
 
   const load = (): Promise<void> | undefined => {
@@ -97,7 +100,8 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     const done = clock
       .deadline(LOAD_TIMEOUT_MS, `the configuration loader gave no answer within ${LOAD_TIMEOUT_MS} ms`, (signal) => o.load(signal))
       .then(apply, () => {
-        // The configuration cannot be read now: the credentials in hand are kept, and the next refusal tries again.
+        // The configuration cannot be read now: the credentials in hand are kept, and it is tried again.
+        schedule();
       })
       .finally(() => {
         if (reloading === done) reloading = undefined;
@@ -106,21 +110,28 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     return done;
   };
 
-  /** Credentials that expire are loaded again a little before: a quarter of their life, at most a minute. */
-  const scheduleExpiry = () => {
-    if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
-    expiryTimer = undefined;
-    if (cfg.expiresAt === undefined || stopped) return;
-    const left = cfg.expiresAt - clock.now();
-    if (left <= 0) return; // already expired: the 401 path loads again
-    const early = Math.min(MAX_EARLY_MS, left / 4);
-    expiryTimer = clock.setTimeout(() => {
-      expiryTimer = undefined;
-      nextLoadAt = -Infinity;
+  /**
+   * The next load no request asks for: on the backoff while credentials cannot be had; a little
+   * before they expire (a quarter of their life, at most a minute) when they can.
+   */
+  const schedule = () => {
+    if (nextTimer !== undefined) clock.clearTimeout(nextTimer);
+    nextTimer = undefined;
+    if (stopped) return;
+    let wait: number;
+    if (cfg.authError) wait = Math.max(0, nextLoadAt - clock.monotonic());
+    else if (cfg.expiresAt !== undefined && cfg.expiresAt > clock.now()) {
+      const left = cfg.expiresAt - clock.now();
+      wait = Math.max(MIN_RELOAD_GAP_MS, left - Math.min(MAX_EARLY_MS, left / 4));
+    } else return; // no expiry known, or already past it: a 401 loads again
+    nextTimer = clock.setTimeout(() => {
+      nextTimer = undefined;
+      if (!cfg.authError) nextLoadAt = -Infinity;
       load();
-    }, Math.max(MIN_RELOAD_GAP_MS, left - early));
+    }, wait);
   };
-  scheduleExpiry();
+  if (cfg.authError) nextLoadAt = clock.monotonic() + backoff.next()!;
+  schedule();
 
   return {
     current: () => refusedLoad ?? Promise.resolve(),
@@ -153,7 +164,7 @@ export async function createCredentials(o: { initial: LoadedKubeConfig; secure: 
     },
     stop() {
       stopped = true;
-      if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
+      if (nextTimer !== undefined) clock.clearTimeout(nextTimer);
       retireAgent(agent);
     },
   };

@@ -64,7 +64,11 @@ test('a token it does not hold gets the 401 Status; anything no rule of the rend
   const status = await send(a, 'PATCH', '/api/v1/namespaces/default/pods/web-0/status', {}, 'application/merge-patch+json');
   t.regex(status.body.message, /cannot patch resource "pods\/status" in API group ""/);
   t.is((await get(a, '/api/v1/pods')).status, 200);
-  t.is(a.takeProblems().length, 4, 'each refusal is a problem for the test');
+  // No credentials at all: anonymous (kube-apiserver's default), which RBAC refuses.
+  const anonymous = await fetch(`${a.url}/api/v1/pods`);
+  t.is(anonymous.status, 403);
+  t.is(((await anonymous.json()) as Json).message, 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope');
+  t.is(a.takeProblems().length, 5, 'each refusal is a problem for the test');
   // Revoked: refused from then on; added: accepted.
   a.addToken('rotated');
   t.is((await get(a, '/api/v1/pods', 'rotated')).status, 200);
