@@ -3,18 +3,17 @@
 // lastTimestamp instead of creating another; the event name is derived from
 // that key, so after a restart the same object is found (409) and updated.
 // Sends are rate limited, and each request has a deadline that closes its
-// connection. A send that failed for a reason that may pass (the API server
-// down or overloaded: no answer, a timeout, 5xx, 429, a 401 while credentials
-// are loaded again) is tried again on the backoff, 12 tries in all as
-// client-go's recorder (tools/record maxTriesPerEvent), holding the queue as
-// client-go does; then it is counted dropped. One the server refused for good
-// (a 4xx) is counted failed at once. Each is logged once until one succeeds.
+// connection. A send that failed for a reason that may pass (event-retry.ts)
+// is tried again on the backoff, holding the queue as client-go's recorder
+// does, then counted dropped; one the server refused for good is counted
+// failed at once. Failures are logged once until a send succeeds.
 
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createBackoff, type BackoffPolicy } from '../shared/backoff.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { EVENT_RETRY, retryOf } from './event-retry.js';
 import { statusOf } from './resource-watch.js';
 import type { EventType } from './types.js';
 
@@ -93,18 +92,6 @@ interface Pending {
   req: EventRequest;
   repeats: number;
   queuedAt: number;
-}
-
-/** 12 tries in all, as client-go's recorder; about three minutes of an API server away. */
-export const EVENT_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, maxAttempts: 11 };
-
-/** Whether a failed try is worth another, and not before when: as client-go decides, its REST client's 429/5xx retries included. */
-export function retryOf(err: unknown): { retry: boolean; notBeforeMs: number } {
-  const code = statusOf(err);
-  const notBeforeMs = (err as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 0;
-  // No answer (refused, reset, deadline): the server may be back soon. 401: credentials are being loaded again.
-  if (code === undefined || code === 401 || code === 429 || code >= 500) return { retry: true, notBeforeMs };
-  return { retry: false, notBeforeMs: 0 };
 }
 
 export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
+import type { V1PodList } from '@kubernetes/client-node';
 import type { Clock } from '../shared/clock.js';
 import { KubeApiError, PatchStrategy, type KubeClient, type RequestOptions } from './client.js';
 import type { LoadedKubeConfig } from './config-types.js';
@@ -113,7 +114,12 @@ export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL
     onCredentials: (l) => creds.onLoad(l),
     stop: () => creds.stop(),
     core: {
-      listPodForAllNamespaces: (p, ro) => call('GET', url('/api/v1/pods', { fieldSelector: p.fieldSelector, limit: p.limit, continue: p._continue }), undefined, ro),
+      async listPodForAllNamespaces(p, ro) {
+        const list = await call<V1PodList & { metadata?: { continue?: string } }>('GET', url('/api/v1/pods', { fieldSelector: p.fieldSelector, limit: p.limit, continue: p._continue }), undefined, ro);
+        // The wire's `continue` is the client library's `_continue` (a reserved word in its generated types).
+        if (list.metadata?.continue) list.metadata._continue = list.metadata.continue;
+        return list;
+      },
       readNamespacedPersistentVolumeClaim: (p, ro) => call('GET', url(`/api/v1/namespaces/${seg(p.namespace)}/persistentvolumeclaims/${seg(p.name)}`), undefined, ro),
       createNamespacedEvent: (p, ro) => call('POST', url(`/api/v1/namespaces/${seg(p.namespace)}/events`), json(p.body), ro),
       patchNamespacedEvent: (p, ro) =>

@@ -4,11 +4,11 @@
 // memory, events are queued, and an unreachable API server only makes the
 // cache stale.
 
-import type { V1Pod, V1PodList } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BackoffPolicy } from '../shared/backoff.js';
-import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { describeMountPod, healthValue, type VolumePath } from '../types.js';
 import type { Kube } from './adapter.js';
 import type { KubeClient } from './client.js';
@@ -16,6 +16,7 @@ import type { KubeSource } from './detect.js';
 import { createEventRecorder, type EventRecorder, type EventResult } from './event-recorder.js';
 import { podEventSink, REASON_RECOVERED, REASON_UNHEALTHY } from './event-sink.js';
 import { createPodCache, type PodCache } from './pod-cache.js';
+import { podSource } from './pod-source.js';
 import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
 import { slimPod } from './slim.js';
 import type { EventType, PodRecord } from './types.js';
@@ -48,7 +49,6 @@ const DELETED_MEMORY = 4096;
 
 export function createKube(opts: KubeOptions): Kube {
   const { client, logger, nodeName } = opts;
-  const fieldSelector = `spec.nodeName=${nodeName}`;
   const timeoutSeconds = opts.watchTimeoutSeconds ?? 300;
   const listeners: (() => void)[] = [];
   const mountPodsChanged = () => {
@@ -97,37 +97,7 @@ export function createKube(opts: KubeOptions): Kube {
 
   const podWatch: ResourceWatch = createResourceWatch<V1Pod>({
     name: 'pods',
-    source: {
-      async list(continueToken) {
-        const page: V1PodList = await client.core.listPodForAllNamespaces({
-          fieldSelector,
-          limit: 500,
-          ...(continueToken ? { _continue: continueToken } : {}),
-        });
-        return {
-          items: page.items,
-          resourceVersion: page.metadata?.resourceVersion ?? '',
-          ...(page.metadata?._continue ? { continueToken: page.metadata._continue } : {}),
-        };
-      },
-      async watch(resourceVersion, onLine, done) {
-        let timer: TimerHandle | undefined;
-        let ended = false;
-        const controller = await client.watch.watch(
-          '/api/v1/pods',
-          { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-          (type, object) => onLine(type, object),
-          (err) => {
-            ended = true;
-            if (timer !== undefined) clock.clearTimeout(timer);
-            done(err);
-          },
-        );
-        // The server ends a watch after timeoutSeconds; one that has not ended a minute later went silent.
-        if (!ended) timer = clock.setTimeout(() => controller.abort(), (timeoutSeconds + 60) * 1000);
-        return { abort: () => controller.abort() };
-      },
-    },
+    source: podSource({ client, nodeName, timeoutSeconds, clock }),
     onSync(items) {
       const records = items.map(slimPod).filter((p): p is PodRecord => p !== undefined);
       cache.sync(records);

@@ -70,3 +70,18 @@ test('the pods are asked for with a field selector the server takes, and only th
   );
   t.deepEqual(api.problems(), []);
 });
+
+test('a node with more pods than a page holds is listed in pages, every one of them', async (t) => {
+  const api = await startFakeApiServer();
+  t.teardown(() => api.close());
+  for (let i = 0; i < 620; i++) api.putPod(appPod({ uid: `u${i}`, name: `web-${i}`, node: 'n1' }));
+  const source = { kind: 'kubeconfig', path: api.kubeconfig } as const;
+  const kube = createKube({ client: openKube(source), source, nodeName: 'n1', logger: quiet });
+  t.teardown(() => kube.stop());
+  kube.start();
+  await until('synced', () => kube.status().synced);
+  t.is(kube.status().pods, 620);
+  const lists = api.requests.filter((r) => r.kind === 'list');
+  t.deepEqual(lists.map((r) => [r.query.limit, r.query.continue !== undefined]), [['500', false], ['500', true]]);
+  t.deepEqual(api.problems(), []);
+});

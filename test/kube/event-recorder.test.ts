@@ -4,7 +4,8 @@
 // waiting for a pod.
 
 import test from 'ava';
-import { createEventRecorder, retryOf, type EventRecorderOptions, type EventResult } from '../../src/kube/event-recorder.js';
+import { createEventRecorder, type EventRecorderOptions, type EventResult } from '../../src/kube/event-recorder.js';
+import { retryOf } from '../../src/kube/event-retry.js';
 import { podEventSink } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
