@@ -9,7 +9,7 @@ import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
 import { proxyFor } from '../../src/kube/proxy-env.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startConnectProxy } from '../fixtures/kube-api/connect-proxy.js';
+import { startConnectProxy, startSocksProxy } from '../fixtures/kube-api/connect-proxy.js';
 import { CLI } from '../fixtures/daemon.js';
 import { eventually as until } from '../fixtures/harness.js';
 import { appPod, startFakeApiServer } from '../fixtures/kube-api-server.js';
@@ -42,10 +42,10 @@ test('the proxy is the kubeconfig’s proxy-url, else HTTPS_PROXY (HTTP_PROXY fo
   t.true(no('', 'https://[::1]:6443'));
 });
 
-test('a kubeconfig’s proxy-url takes the daemon’s requests, the watch included, through the CONNECT proxy', async (t) => {
+for (const [kind, start] of [['CONNECT', startConnectProxy], ['SOCKS5', startSocksProxy]] as const) test(`a kubeconfig’s proxy-url takes the daemon’s requests, the watch included, through a ${kind} proxy`, async (t) => {
   const api = await startFakeApiServer({ tls: true });
   t.teardown(() => api.close());
-  const proxy = await startConnectProxy();
+  const proxy = await start();
   t.teardown(() => proxy.close());
   api.putPod(appPod({ uid: 'u1', name: 'web-0', node: 'n1' }));
   const source = { kind: 'kubeconfig', path: api.writeKubeconfig('proxied', { cluster: { 'proxy-url': proxy.url } }) } as const;
