@@ -60,6 +60,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     scanned: () => discovery.scanned(),
     cycled: () => scheduler.isReady(),
     kubeSettled: () => kubeSettled,
+    kubeAuthError: () => kube?.authError(),
   });
   const app = createApp({
     logger,

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { byPath, CLI, FAST_FLAGS, startDaemon, type DaemonProcess, type Status, type StatusPath } from './fixtures/daemon.js';
 import { afterCycles, eventually as until, mountTest, pathStates, sampleValue as scalar, samples, sandbox } from './fixtures/harness.js';
+import { execPlugin, serviceAccountVolume } from './fixtures/kube-api/credentials.js';
 import { appPod, mountPod, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
 import { bindMount, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
@@ -30,7 +31,7 @@ function info(text: string, volumePath: string): Record<string, string> | undefi
   return samples(text, 'juicefs_volume_path_info', { volume_path: volumePath })[0]?.labels;
 }
 
-type KubeStatus = { stale: boolean; synced: boolean; pods: number; resource_version: string; last_error: string | null };
+type KubeStatus = { source: string; stale: boolean; synced: boolean; pods: number; resource_version: string; last_error: string | null; auth_error?: string | null };
 type KubePath = StatusPath & { kube?: { namespace: string | null; pod: string | null; pvc: string | null; mount_pod: null | { name: string; running: boolean; phase: string }; mount_pod_running_but_path_broken?: boolean } };
 const kubeOf = (s: Status) => (s as unknown as { kube: KubeStatus }).kube;
 const kpath = (s: Status, p: string) => byPath(s, p) as KubePath | undefined;
@@ -237,7 +238,8 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   await d.waitFor((s) => byPath(s, va.mountPath)?.state === 'io_error', 10_000, 'io_error while the API is down');
   t.is(scalar(await d.metrics(), 'juicefs_volume_path_health', { volume_path: va.mountPath }), 0);
   t.is(info(await d.metrics(), va.mountPath)?.pod_name, 'api-0', 'the last known labels are kept while stale');
-  await until('the failed event counted', async () => (scalar(await d.metrics(), 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'failed' }) ?? 0) >= 1);
+  // The Warning for it cannot be sent: it is tried again on the backoff, not given up.
+  await until('the event retried', async () => (scalar(await d.metrics(), 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'retried' }) ?? 0) >= 1);
 
   // The world moves on while the prober cannot see it; the server forgets the history.
   a.putPod(appPod({ uid: uidB, name: 'api-1', node: NODE, claims: { data: 'data-api-1' } }));
@@ -245,12 +247,15 @@ mountTest('with the API server down probing and /metrics go on, the cache says s
   await a.up();
   await d.waitFor((s) => !kubeOf(s).stale, 30_000, 'current again');
   await until('the cache rebuilt', async () => info(await d.metrics(), vb.mountPath)?.pod_name === 'api-1');
+  // The Warning that failed while the server was down goes once it is back.
+  await until('the Warning sent after the outage', () => eventsFor(a, uidA).some((e) => e.body.reason === 'VolumePathUnhealthy' && e.status === 201));
   const text = await d.metrics();
   t.is(scalar(text, 'juicefs_path_prober_kube_cache_stale'), 0);
   t.true(scalar(text, 'juicefs_path_prober_kube_lists_total')! >= 2, 'relisted');
   t.true(scalar(text, 'juicefs_path_prober_kube_api_errors_total', { request: 'watch' })! >= 1);
   t.is(d.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('the Kubernetes API cannot be reached')).length, 1, 'logged once');
   t.is(d.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('cannot send Kubernetes events')).length, 1, 'logged once');
+  t.is(scalar(text, 'juicefs_path_prober_kube_events_total', { type: 'Warning', result: 'dropped' }), 0);
 });
 
 mountTest('a watch resumed from a compacted version gets 410 Gone and relists; bookmarks move the resume point', async (t) => {
@@ -438,6 +443,68 @@ mountTest('check --kubeconfig shows namespace, pod and PVC, and a pod the API do
   t.deepEqual(row(v.mountPath)?.slice(0, 6), ['analytics', 'report-0', 'data-report-0', 'pv-c', v.mountPath, 'healthy']);
   t.deepEqual(row(gone.mountPath)?.slice(0, 6), ['-', uidGone, '-', 'pv-gone', gone.mountPath, 'orphaned']);
   t.true(a.requests.some((q) => q.kind === 'list' && q.query.fieldSelector === `spec.nodeName=${NODE}`));
+});
+
+mountTest('in-cluster, a token kubelet rotates (..data swapped, the old one revoked at once) keeps the daemon watching and sending events, never refused', async (t) => {
+  const k = tree('kube-in-cluster');
+  const a = await api({ tls: true });
+  const sa = serviceAccountVolume({ token: 'sa-token-1', ca: a.ca, namespace: 'kube-system' });
+  box.defer(() => sa.remove());
+  a.addToken('sa-token-1');
+  const uid = newPodUid();
+  const v = await publishFuse(k, uid, 'pv-r');
+  a.putPod(appPod({ uid, name: 'db-0', node: NODE, claims: { data: 'data-db-0' } }));
+  a.setClaim('default', 'data-db-0', 'pv-r');
+  // The daemon in a mount namespace of its own, with the volume where kubelet puts it (mounts made before it starts).
+  const mountVolume = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
+  const wrap = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountVolume, sa.dir];
+  const d = await box.daemon(['--kubelet-dir', k.kubeletDir, ...FAST_FLAGS], { JFS_PROBER_KUBE: 'on', KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(a.port) }, { wrap });
+  await until('labelled from the API', async () => info(await d.metrics(), v.mountPath)?.pvc_name === 'data-db-0');
+  t.is(kubeOf(await d.status()).source, 'in-cluster');
+
+  sa.rotate('sa-token-2');
+  a.addToken('sa-token-2');
+  a.revokeToken('sa-token-1');
+  // The open watch goes on; when the server ends it, the next one goes with the new token.
+  a.dropWatches();
+  await until('watching again with the new token', () => a.openWatches() === 1 && a.calls.some((c) => c.verb === 'watch' && c.token === 'sa-token-2' && c.status === 200));
+  await v.fuse.setMode('eio');
+  await until('the Warning sent with the new token', () => a.calls.some((c) => c.verb === 'create' && c.resource === 'events' && c.status === 201 && c.token === 'sa-token-2'));
+  t.deepEqual(a.calls.filter((c) => c.status === 401).map((c) => `${c.verb} ${c.resource} ${c.token}`), [], 'never refused');
+  t.false(kubeOf(await d.status()).stale);
+});
+
+test('credentials that cannot be had (an exec plugin failing) are logged, counted, and said by /readyz and the status page until they can', async (t) => {
+  const k = tree('kube-auth-error');
+  const a = await api();
+  let failing = true;
+  const plugin = await execPlugin(() => {
+    if (failing) throw new Error('the identity provider is down');
+    return { token: a.defaultToken };
+  });
+  box.defer(() => plugin.close());
+  const withExec = await box.daemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.writeKubeconfig('exec', { user: { exec: plugin.exec } }), ...FAST_FLAGS], { JFS_PROBER_KUBE: 'auto' });
+  const readyz = await until('/readyz says it', async () => {
+    const r = await withExec.get('/readyz');
+    const body = await r.text();
+    return r.status === 503 && body.includes('kubernetes credentials cannot be had') ? body : undefined;
+  });
+  t.regex(readyz, /the identity provider is down/);
+  t.regex(await (await withExec.get('/')).text(), /kubernetes credentials cannot be had: the identity provider is down/);
+  t.regex(kubeOf(await withExec.status()).auth_error ?? '', /the identity provider is down/);
+  await until('asked again and counted', async () => (scalar(await withExec.metrics(), 'juicefs_path_prober_kube_credential_errors_total') ?? 0) >= 2);
+  const said = withExec.logs.filter((l) => String(l.msg).startsWith('cannot get Kubernetes credentials'));
+  t.is(said.length, 1, 'logged once while it lasts');
+  t.regex(String(said[0]!.error), /the identity provider is down/);
+
+  failing = false;
+  await until('ready once they can be had', async () => (await withExec.get('/readyz')).status === 200);
+  await until('synced', async () => kubeOf(await withExec.status()).synced);
+  t.is(kubeOf(await withExec.status()).auth_error, null);
+  t.true(withExec.logs.some((l) => l.msg === 'kubernetes credentials can be had again'));
+  // Without credentials the requests went anonymous, which RBAC refused.
+  const refused = a.takeProblems();
+  t.true(refused.every((p) => p.startsWith('403 ') && p.includes('User "system:anonymous"')), refused.join('\n'));
 });
 
 test('without in-cluster config or --kubeconfig the daemon runs as before, with no Kubernetes series', async (t) => {

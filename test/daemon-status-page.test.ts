@@ -6,7 +6,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import { byPath } from './fixtures/daemon.js';
-import { sandbox } from './fixtures/harness.js';
+import { eventually, sandbox } from './fixtures/harness.js';
 import { appPod } from './fixtures/kube-api-server.js';
 import { newPodUid } from './fixtures/kubelet-tree.js';
 
@@ -74,4 +74,8 @@ test('/ lists the node’s paths grouped by state, unhealthy first, with pod, PV
   t.regex(s.headers.get('content-type') ?? '', /^application\/json/);
   const json = (await s.json()) as { paths: { path: string; kube?: { pod: string | null } }[] };
   t.is(json.paths.find((p) => p.path === broken.mountPath)?.kube?.pod, `web-${EVIL}`);
+  // No real API server holds a pod by that name (pod names are DNS subdomains): the stand-in
+  // refuses the Event named after it (422, the name holds a '/'), as such a server would.
+  await eventually('the Event refused', () => a.events.some((e) => e.status === 422));
+  t.true(a.takeProblems().every((p) => p.startsWith('422 POST /api/v1/namespaces/shop/events')));
 });

@@ -10,6 +10,7 @@ function sources(over: Partial<Record<keyof ReadinessSources, unknown>> = {}): R
     scanned: () => (over.scanned ?? true) as boolean,
     cycled: () => (over.cycled ?? true) as boolean,
     kubeSettled: () => (over.kubeSettled ?? true) as boolean,
+    kubeAuthError: () => over.kubeAuthError as string | undefined,
   };
 }
 
@@ -26,6 +27,7 @@ test('each condition alone keeps the daemon unready, with its own reason', (t) =
     [{ scanned: false }, 'waiting for the first scan of the kubelet pods directory'],
     [{ cycled: false }, 'waiting for the first probe cycle'],
     [{ kubeSettled: false }, 'waiting for the Kubernetes client configuration to load'],
+    [{ kubeAuthError: 'exec plugin exited 1' }, 'kubernetes credentials cannot be had: exec plugin exited 1'],
   ];
   for (const [over, reason] of cases) {
     const r = createReadiness(sources(over));
@@ -35,15 +37,16 @@ test('each condition alone keeps the daemon unready, with its own reason', (t) =
   }
 });
 
-test('the pods directory problem is named first, then the first scan, the first cycle, and Kubernetes mode', (t) => {
+test('the pods directory problem is named first, then the first scan, the first cycle, Kubernetes mode settling, and its credentials', (t) => {
   let problem: string | undefined = 'no pods directory';
   let scanned = false;
   let cycled = false;
   let settled = false;
-  const r = createReadiness({ podsDirProblem: () => problem, scanned: () => scanned, cycled: () => cycled, kubeSettled: () => settled });
+  let auth: string | undefined = 'token expired';
+  const r = createReadiness({ podsDirProblem: () => problem, scanned: () => scanned, cycled: () => cycled, kubeSettled: () => settled, kubeAuthError: () => auth });
   t.deepEqual(
     r.conditions().map((c) => c.name),
-    ['pods_dir', 'first_scan', 'first_cycle', 'kube_settled'],
+    ['pods_dir', 'first_scan', 'first_cycle', 'kube_settled', 'kube_credentials'],
   );
   t.is(r.reason(), 'no pods directory');
   problem = undefined;
@@ -53,5 +56,7 @@ test('the pods directory problem is named first, then the first scan, the first 
   cycled = true;
   t.regex(r.reason()!, /Kubernetes/);
   settled = true;
+  t.regex(r.reason()!, /credentials cannot be had: token expired/);
+  auth = undefined;
   t.true(r.ready());
 });

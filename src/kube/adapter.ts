@@ -11,6 +11,8 @@ export interface KubeCounters {
   readonly lists: number;
   readonly watchFailures: number;
   readonly claimErrors: number;
+  /** Configuration loads that could not get credentials (an exec plugin or auth provider failed). */
+  readonly authErrors: number;
   readonly events: ReadonlyMap<string, number>;
 }
 
@@ -46,6 +48,8 @@ export interface Kube extends KubeEnrichment, KubeEvents {
   /** Listed, current, and every claim read: labels are as complete as they will get. */
   settled(): boolean;
   isStale(): boolean;
+  /** Why credentials cannot be had (the configuration loader's last word), or undefined while they can. */
+  authError(): string | undefined;
   counters(): KubeCounters;
   status(): KubeStatus;
 }
@@ -57,6 +61,8 @@ export interface KubeStatus {
   readonly stale: boolean;
   readonly synced: boolean;
   readonly last_error: string | null;
+  /** Why credentials cannot be had (an exec plugin failed), or null. */
+  readonly auth_error?: string | null;
   readonly resource_version: string;
   readonly pods: number;
   readonly mount_pods: number;

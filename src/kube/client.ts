@@ -5,12 +5,17 @@
 import http from 'node:http';
 import type { CoreV1Event, V1PersistentVolumeClaim, V1PodList } from '@kubernetes/client-node';
 
+/** Per request: a signal that abandons it (its connection is closed, not left to time out). */
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface KubeCore {
-  listPodForAllNamespaces(p: { fieldSelector?: string; limit?: number; _continue?: string }): Promise<V1PodList>;
-  readNamespacedPersistentVolumeClaim(p: { name: string; namespace: string }): Promise<V1PersistentVolumeClaim>;
-  createNamespacedEvent(p: { namespace: string; body: CoreV1Event }): Promise<unknown>;
-  /** Always a JSON merge patch (the only kind the daemon sends); `options` is accepted for the call's shape. */
-  patchNamespacedEvent(p: { name: string; namespace: string; body: object }, options?: unknown): Promise<unknown>;
+  listPodForAllNamespaces(p: { fieldSelector?: string; limit?: number; _continue?: string }, o?: RequestOptions): Promise<V1PodList>;
+  readNamespacedPersistentVolumeClaim(p: { name: string; namespace: string }, o?: RequestOptions): Promise<V1PersistentVolumeClaim>;
+  createNamespacedEvent(p: { namespace: string; body: CoreV1Event }, o?: RequestOptions): Promise<unknown>;
+  /** Always a JSON merge patch (the only kind the daemon sends). */
+  patchNamespacedEvent(p: { name: string; namespace: string; body: object }, o?: RequestOptions): Promise<unknown>;
 }
 
 export interface KubeWatch {
@@ -29,22 +34,29 @@ export interface KubeClient {
    * Requests made before then wait for it, so loading never holds up the daemon's start.
    */
   readonly loaded: Promise<void>;
+  /** Why the last configuration load could not get credentials (an exec plugin failed), or undefined. */
+  authError(): string | undefined;
+  /** Loads that could not get credentials, since the start. */
+  authErrors(): number;
+  /** Called once loaded, and after each load, with its auth error (undefined: credentials were had). */
+  onCredentials(listener: (authError: string | undefined) => void): void;
+  /** Stops refreshing credentials; open connections end with their requests. */
+  stop(): void;
 }
 
 /** A refused request: `code` is the HTTP status, as the client library's errors carry it. */
 export class KubeApiError extends Error {
   readonly code: number;
   readonly body: string;
-  constructor(code: number, body: string) {
-    super(`HTTP ${code}: ${(http.STATUS_CODES[code] ?? 'error')}${body ? `: ${body.slice(0, 300)}` : ''}`);
+  /** The server's Retry-After (429, 503), in ms. */
+  readonly retryAfterMs: number | undefined;
+  constructor(code: number, body: string, retryAfterMs?: number) {
+    super(`HTTP ${code}: ${http.STATUS_CODES[code] ?? 'error'}${body ? `: ${body.slice(0, 300)}` : ''}`);
     this.name = 'KubeApiError';
     this.code = code;
     this.body = body;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
-/** Kept for the call sites written against the client library: a merge patch is what is sent. */
 export const PatchStrategy = { MergePatch: 'application/merge-patch+json' } as const;
-export function setHeaderOptions(_name: string, _value: string): undefined {
-  return undefined;
-}

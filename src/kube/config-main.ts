@@ -11,6 +11,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import { configProblems, loadProblem, UNUSABLE_EXIT } from './config-check.js';
+import { proxyFor } from './proxy-env.js';
 import type { https } from './config-types.js';
 import { SERVICE_ACCOUNT_TOKEN, type KubeSource } from './detect.js';
 import type { LoadedKubeConfig } from './config-types.js';
@@ -58,10 +59,40 @@ try {
   // daemon runs, its requests are refused, and it asks again.
   authError = err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * When the credentials just computed stop working: the exec authenticator keeps the
+ * ExecCredential its plugin printed (status.expirationTimestamp), and a JWT bearer token (an
+ * OIDC id-token, many plugins' tokens) says it in its exp claim. The daemon loads them again
+ * shortly before, instead of waiting for a 401.
+ */
+function expiryOf(authorization: string | undefined): number | undefined {
+  const times: number[] = [];
+  const authenticators = (kc as unknown as { authenticators?: unknown[] }).authenticators ?? [];
+  for (const a of authenticators) {
+    const cache = (a as { tokenCache?: Record<string, { status?: { expirationTimestamp?: string } } | null> }).tokenCache;
+    const at = Date.parse(cache?.[user?.name ?? '']?.status?.expirationTimestamp ?? '');
+    if (Number.isFinite(at)) times.push(at);
+  }
+  const jwt = /^Bearer [\w-]+\.([\w-]+)\.[\w-]*$/.exec(authorization ?? '');
+  if (jwt) {
+    try {
+      const exp = (JSON.parse(Buffer.from(jwt[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+      if (typeof exp === 'number') times.push(exp * 1000);
+    } catch {
+      // Not a JWT after all: no expiry known.
+    }
+  }
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
 const text = (b: unknown) => (b === undefined || b === null ? undefined : Buffer.isBuffer(b) ? b.toString('utf8') : String(b));
 const headers: Record<string, string> = {};
 for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
 if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+const proxy = proxyFor(cluster!.server, process.env, cluster!.proxyUrl);
+// In-cluster the token file is the credential, read again as kubelet rotates it: no expiry to act on.
+const expiresAt = source.kind === 'in-cluster' ? undefined : expiryOf(headers.Authorization);
 const out: LoadedKubeConfig = {
   server: cluster!.server,
   ...(text(opts.ca) ? { ca: text(opts.ca)! } : {}),
@@ -73,5 +104,7 @@ const out: LoadedKubeConfig = {
   // kubelet rotates the service account token in place: the daemon reads it again as it goes.
   ...(source.kind === 'in-cluster' ? { tokenFile: SERVICE_ACCOUNT_TOKEN } : {}),
   ...(authError ? { authError } : {}),
+  ...(expiresAt !== undefined ? { expiresAt } : {}),
+  ...(proxy ? { proxy } : {}),
 };
 process.stdout.write(JSON.stringify(out) + '\n');

@@ -11,10 +11,14 @@ export interface LoadedKubeConfig {
   readonly insecure?: boolean;
   /** Authorization and impersonation headers, as the library computed them. */
   readonly headers: Record<string, string>;
-  /** A bearer token file to re-read now and then (in-cluster: kubelet rotates it). */
+  /** A bearer token file to read again whenever it changes (in-cluster: kubelet rotates it). */
   readonly tokenFile?: string;
   /** Credentials could not be had when loading (an exec plugin failed). */
   readonly authError?: string;
+  /** When the credentials stop working (epoch ms): an exec plugin's expirationTimestamp, a JWT's exp. */
+  readonly expiresAt?: number;
+  /** The proxy to reach the server through (the kubeconfig's proxy-url, or the environment's): http(s):// or socks. */
+  readonly proxy?: string;
 }
 
 /** The part of https.RequestOptions the library fills in. */

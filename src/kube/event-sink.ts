@@ -2,7 +2,7 @@
 // with POST and updated (count, last time) with a JSON merge PATCH.
 
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { setHeaderOptions, PatchStrategy, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
 import type { EventSink, EventWrite } from './event-recorder.js';
 
 export const COMPONENT = 'juicefs-path-prober';
@@ -25,15 +25,12 @@ export function podEventSink(client: KubeClient, nodeName: string): EventSink {
     reportingInstance: nodeName,
   });
   return {
-    async create(e) {
-      await client.core.createNamespacedEvent({ namespace: e.involved.namespace, body: body(e) });
+    async create(e, signal) {
+      await client.core.createNamespacedEvent({ namespace: e.involved.namespace, body: body(e) }, { signal });
     },
-    async update(e) {
+    async update(e, signal) {
       const patch = { message: e.message, count: e.count, lastTimestamp: e.lastTimestamp.toISOString(), type: e.type };
-      await client.core.patchNamespacedEvent(
-        { name: e.name, namespace: e.involved.namespace, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await client.core.patchNamespacedEvent({ name: e.name, namespace: e.involved.namespace, body: patch }, { signal });
     },
   };
 }

@@ -4,9 +4,11 @@
 // memory, events are queued, and an unreachable API server only makes the
 // cache stale.
 
-import type { V1Pod, V1PodList } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { BackoffPolicy } from '../shared/backoff.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { describeMountPod, healthValue, type VolumePath } from '../types.js';
 import type { Kube } from './adapter.js';
 import type { KubeClient } from './client.js';
@@ -14,6 +16,7 @@ import type { KubeSource } from './detect.js';
 import { createEventRecorder, type EventRecorder, type EventResult } from './event-recorder.js';
 import { podEventSink, REASON_RECOVERED, REASON_UNHEALTHY } from './event-sink.js';
 import { createPodCache, type PodCache } from './pod-cache.js';
+import { podSource } from './pod-source.js';
 import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
 import { slimPod } from './slim.js';
 import type { EventType, PodRecord } from './types.js';
@@ -26,16 +29,19 @@ export interface KubeOptions {
   readonly source: Exclude<KubeSource, { kind: 'off' }>;
   readonly nodeName: string;
   readonly logger: Logger;
-  readonly delay?: (ms: number) => Promise<void>;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** Server-side watch timeout; a watch is also abandoned client-side a minute after it. */
+  readonly clock?: Clock;
+  /** Between failed lists and watches. */
+  readonly backoff?: BackoffPolicy;
+  /**
+   * Server-side watch timeout; a watch is also abandoned client-side a minute after it, so one
+   * whose connection went silent without closing (a half-dead peer, a stalled proxy) is noticed.
+   */
   readonly watchTimeoutSeconds?: number;
   /**
    * How long a pod must be missing from a current cache before its paths are orphaned (a DELETED
    * event needs no wait). kubelet learns of a new pod from the same API; this covers the two watches' skew.
    */
   readonly orphanAfterMs?: number;
-  readonly now?: () => number;
 }
 
 /** Deleted pod uids remembered, at most (their paths are orphaned at once). */
@@ -43,7 +49,6 @@ const DELETED_MEMORY = 4096;
 
 export function createKube(opts: KubeOptions): Kube {
   const { client, logger, nodeName } = opts;
-  const fieldSelector = `spec.nodeName=${nodeName}`;
   const timeoutSeconds = opts.watchTimeoutSeconds ?? 300;
   const listeners: (() => void)[] = [];
   const mountPodsChanged = () => {
@@ -54,12 +59,13 @@ export function createKube(opts: KubeOptions): Kube {
   let claimErrors = 0;
   let synced = false;
   const events = new Map<string, number>();
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
   const orphanAfterMs = opts.orphanAfterMs ?? 5000;
   const deleted = new Set<string>();
   const missingSince = new Map<string, number>();
 
   const cache: PodCache = createPodCache({
+    clock,
     claims: {
       async volumeOf(namespace, claim) {
         const pvc = await client.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace });
@@ -76,6 +82,7 @@ export function createKube(opts: KubeOptions): Kube {
   });
 
   const recorder: EventRecorder = createEventRecorder({
+    clock,
     sink: podEventSink(client, nodeName),
     logger,
     resolve(uid) {
@@ -90,35 +97,7 @@ export function createKube(opts: KubeOptions): Kube {
 
   const podWatch: ResourceWatch = createResourceWatch<V1Pod>({
     name: 'pods',
-    source: {
-      async list(continueToken) {
-        const page: V1PodList = await client.core.listPodForAllNamespaces({
-          fieldSelector,
-          limit: 500,
-          ...(continueToken ? { _continue: continueToken } : {}),
-        });
-        return {
-          items: page.items,
-          resourceVersion: page.metadata?.resourceVersion ?? '',
-          ...(page.metadata?._continue ? { continueToken: page.metadata._continue } : {}),
-        };
-      },
-      async watch(resourceVersion, onLine, done) {
-        let timer: NodeJS.Timeout | undefined;
-        const controller = await client.watch.watch(
-          '/api/v1/pods',
-          { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-          (type, object) => onLine(type, object),
-          (err) => {
-            if (timer) clearTimeout(timer);
-            done(err);
-          },
-        );
-        // A connection that silently died would otherwise never end.
-        timer = setTimeout(() => controller.abort(), (timeoutSeconds + 60) * 1000).unref();
-        return { abort: () => controller.abort() };
-      },
-    },
+    source: podSource({ client, nodeName, timeoutSeconds, clock }),
     onSync(items) {
       const records = items.map(slimPod).filter((p): p is PodRecord => p !== undefined);
       cache.sync(records);
@@ -155,10 +134,22 @@ export function createKube(opts: KubeOptions): Kube {
       if (!stale) {
         logger.forget('kube-watch');
         logger.info('kubernetes pod cache is current', {});
+        recorder.apiBack();
       }
     },
-    ...(opts.delay ? { delay: opts.delay } : {}),
+    clock,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  });
+
+  // Said once while it lasts, and once when it is over.
+  let authFailing = false;
+  client.onCredentials((authError) => {
+    if (authError && !authFailing) {
+      logger.warn('cannot get Kubernetes credentials; requests go without them, and are refused, until they can be had', { error: authError });
+    } else if (!authError && authFailing) {
+      logger.info('kubernetes credentials can be had again', {});
+    }
+    authFailing = authError !== undefined;
   });
 
   // No mount pod serves a path in process mount mode: the CSI node pod runs its client.
@@ -170,6 +161,7 @@ export function createKube(opts: KubeOptions): Kube {
       podWatch.stop();
       recorder.stop();
       cache.stop();
+      client.stop();
     },
     owner(v) {
       const pod = cache.get(v.podUid);
@@ -220,7 +212,7 @@ export function createKube(opts: KubeOptions): Kube {
       }
       if (deleted.has(uid)) return true;
       if (cache.size() === 0) return false;
-      const t = now();
+      const t = clock.monotonic();
       const since = missingSince.get(uid);
       if (since === undefined) {
         missingSince.set(uid, t);
@@ -231,7 +223,8 @@ export function createKube(opts: KubeOptions): Kube {
     publishedAs: (uid, volumeName) => (synced ? cache.publishedAs(uid, volumeName) : undefined),
     settled: () => synced && !podWatch.isStale() && cache.settled(),
     isStale: () => podWatch.isStale(),
-    counters: () => ({ lists, watchFailures, claimErrors, events }),
+    counters: () => ({ lists, watchFailures, claimErrors, authErrors: client.authErrors(), events }),
+    authError: () => client.authError(),
     onMountPodChange: (l) => void listeners.push(l),
     status() {
       return {
@@ -240,6 +233,7 @@ export function createKube(opts: KubeOptions): Kube {
         stale: podWatch.isStale(),
         synced,
         last_error: podWatch.lastError() ?? null,
+        auth_error: client.authError() ?? null,
         resource_version: podWatch.resourceVersion(),
         pods: cache.size(),
         mount_pods: cache.mountPods.size(),

@@ -27,10 +27,10 @@ function parseLoaded(stdout: string): LoadedKubeConfig {
   return loaded;
 }
 
-/** Runs the configuration loader: the connection and credentials, or why not (its stderr). */
-export function runLoader(source: Exclude<KubeSource, { kind: 'off' }>): Promise<LoadedKubeConfig> {
+/** Runs the configuration loader: the connection and credentials, or why not (its stderr). `signal` kills it. */
+export function runLoader(source: Exclude<KubeSource, { kind: 'off' }>, signal?: AbortSignal): Promise<LoadedKubeConfig> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, loaderArgs(source), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, loaderArgs(source), { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));

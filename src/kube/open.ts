@@ -8,6 +8,7 @@
 // create and patch events.
 
 import { UsageError, errorMessage } from '../errors.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { KubeClient } from './client.js';
 import { KubeConfigError } from './config-check.js';
 import type { KubeSource } from './detect.js';
@@ -16,11 +17,13 @@ import { LoaderError, runLoader } from './loader.js';
 
 export type { KubeClient } from './client.js';
 
-export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClient {
+export function openKube(source: Exclude<KubeSource, { kind: 'off' }>, opts: { clock?: Clock } = {}): KubeClient {
   const flag = source.kind === 'kubeconfig' ? 'kubeconfig' : 'kube';
   let client: KubeClient | undefined;
+  let stopped = false;
+  const listeners: ((authError: string | undefined) => void)[] = [];
   const loaded = runLoader(source).then(
-    (cfg) => {
+    async (cfg) => {
       let base: URL;
       try {
         base = new URL(cfg.server);
@@ -28,7 +31,9 @@ export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClie
       } catch (err) {
         throw new UsageError(`--${flag}: ${errorMessage(err)}`, flag, { cause: err });
       }
-      client = createHttpClient(cfg, base, () => runLoader(source));
+      client = await createHttpClient({ initial: cfg, base, load: (signal) => runLoader(source, signal), clock: opts.clock ?? systemClock });
+      for (const l of listeners) client.onCredentials(l);
+      if (stopped) client.stop();
     },
     (err: unknown) => {
       // One that can never work is a KubeConfigError: fatal with --kube=on, Kubernetes mode off with auto.
@@ -46,10 +51,20 @@ export function openKube(source: Exclude<KubeSource, { kind: 'off' }>): KubeClie
       return client?.server ?? '';
     },
     loaded,
+    authError: () => client?.authError(),
+    authErrors: () => client?.authErrors() ?? 0,
+    onCredentials(l) {
+      if (client) client.onCredentials(l);
+      else listeners.push(l);
+    },
+    stop() {
+      stopped = true;
+      client?.stop();
+    },
     core: {
-      listPodForAllNamespaces: async (p) => (await ready()).core.listPodForAllNamespaces(p),
-      readNamespacedPersistentVolumeClaim: async (p) => (await ready()).core.readNamespacedPersistentVolumeClaim(p),
-      createNamespacedEvent: async (p) => (await ready()).core.createNamespacedEvent(p),
+      listPodForAllNamespaces: async (p, o) => (await ready()).core.listPodForAllNamespaces(p, o),
+      readNamespacedPersistentVolumeClaim: async (p, o) => (await ready()).core.readNamespacedPersistentVolumeClaim(p, o),
+      createNamespacedEvent: async (p, o) => (await ready()).core.createNamespacedEvent(p, o),
       patchNamespacedEvent: async (p, o) => (await ready()).core.patchNamespacedEvent(p, o),
     },
     watch: {

@@ -1,7 +1,11 @@
 // The pods on this node, as records, and the PV each of their claims is bound
 // to. A bound claim's volume never changes, so each claim is read once (a GET,
-// no list or watch of claims or volumes), only for pods on this node.
+// no list or watch of claims or volumes), only for pods on this node. A claim
+// not bound yet, or that could not be read, is read again on the backoff.
 
+import { createBackoff, type Backoff, type BackoffPolicy } from '../shared/backoff.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { createFifo } from '../shared/fifo.js';
 import type { MountPodState } from '../types.js';
 import type { PodRecord } from './types.js';
 import { createMountPodIndex, type MountPodIndex } from './mount-pods.js';
@@ -16,9 +20,9 @@ export interface PodCacheOptions {
   /** A claim's binding was learned. */
   readonly onChange?: () => void;
   readonly onClaimError: (err: unknown) => void;
-  /** Retry for unbound or unreadable claims. */
-  readonly retryMs?: number;
-  readonly now?: () => number;
+  /** When to read an unbound or unreadable claim again. */
+  readonly retry?: BackoffPolicy;
+  readonly clock?: Clock;
 }
 
 export interface PodCache {
@@ -47,21 +51,29 @@ export interface PodCache {
 }
 
 const CONCURRENCY = 4;
+/** A claim is usually bound within seconds of its pod's creation; an API server back within seconds too. */
+export const CLAIM_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 30_000 };
 
 export function createPodCache(opts: PodCacheOptions): PodCache {
-  const now = opts.now ?? Date.now;
-  const retryMs = opts.retryMs ?? 30_000;
+  const clock = opts.clock ?? systemClock;
   const pods = new Map<string, PodRecord>();
   const mountPods = createMountPodIndex();
-  // `<ns>/<claim>` → bound PV name; absent: not read yet; retryAt: failed or unbound.
+  // `<ns>/<claim>` → bound PV name; absent: not read yet; retries: failed or unbound, and when to read again.
   const bound = new Map<string, string>();
-  const retryAt = new Map<string, number>();
+  const retries = new Map<string, { backoff: Backoff; at: number }>();
   const queued = new Set<string>();
-  const queue: string[] = [];
+  const queue = createFifo<string>();
   let running = 0;
   let stopped = false;
-  let retryTimer: NodeJS.Timeout | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let retryDue = Infinity;
   let revision = 0;
+
+  const later = (key: string) => {
+    const r = retries.get(key) ?? { backoff: createBackoff(opts.retry ?? CLAIM_RETRY), at: 0 };
+    r.at = clock.monotonic() + r.backoff.next()!;
+    retries.set(key, r);
+  };
 
   const pump = () => {
     while (!stopped && running < CONCURRENCY && queue.length > 0) {
@@ -75,14 +87,14 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
             if (pv) {
               bound.set(key, pv);
               revision++;
-              retryAt.delete(key);
+              retries.delete(key);
               opts.onChange?.();
             } else {
-              retryAt.set(key, now() + retryMs);
+              later(key);
             }
           },
           (err: unknown) => {
-            retryAt.set(key, now() + retryMs);
+            later(key);
             opts.onClaimError(err);
           },
         )
@@ -99,20 +111,28 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
     for (const claim of pod.claims.values()) {
       const key = `${pod.namespace}/${claim}`;
       if (bound.has(key) || queued.has(key)) continue;
-      const at = retryAt.get(key);
-      if (at !== undefined && at > now()) continue;
+      const at = retries.get(key)?.at;
+      if (at !== undefined && at > clock.monotonic()) continue;
       queued.add(key);
       queue.push(key);
     }
     pump();
   };
 
+  /** One timer, for the earliest retry due. */
   const armRetry = () => {
-    if (retryTimer || stopped || retryAt.size === 0) return;
-    retryTimer = setTimeout(() => {
+    if (stopped) return;
+    let due = Infinity;
+    for (const [key, r] of retries) if (!queued.has(key)) due = Math.min(due, r.at);
+    if (due === Infinity || (retryTimer !== undefined && due >= retryDue)) return;
+    if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
+    retryDue = due;
+    retryTimer = clock.setTimeout(() => {
       retryTimer = undefined;
+      retryDue = Infinity;
       for (const p of pods.values()) want(p);
-    }, retryMs).unref();
+      armRetry();
+    }, Math.max(0, due - clock.monotonic()));
   };
 
   // Claims no pod on this node uses any more are forgotten.
@@ -120,7 +140,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
     const used = new Set<string>();
     for (const p of pods.values()) for (const c of p.claims.values()) used.add(`${p.namespace}/${c}`);
     for (const k of bound.keys()) if (!used.has(k)) bound.delete(k);
-    for (const k of retryAt.keys()) if (!used.has(k)) retryAt.delete(k);
+    for (const k of retries.keys()) if (!used.has(k)) retries.delete(k);
   };
 
   let host: { uid: string; state: MountPodState } | undefined;
@@ -187,7 +207,7 @@ export function createPodCache(opts: PodCacheOptions): PodCache {
     size: () => pods.size,
     stop() {
       stopped = true;
-      if (retryTimer) clearTimeout(retryTimer);
+      if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
     },
   };
 }

@@ -1,10 +1,14 @@
 // One list+watch of a resource, kept going: list, then watch from the list's
 // resourceVersion with bookmarks; a watch that ends is resumed from the last
-// version seen; a 410 Gone (version too old) relists; failures back off.
-// Items are handed over raw, once; what is kept of them is the caller's business.
+// version seen; a 410 Gone (version too old: on the watch, or a list's
+// continue token) lists again, and so does a version the server has never
+// reached (its history was replaced: 504 "Too large resource version");
+// failures back off. Items are handed over raw, once; what is kept of them is
+// the caller's business.
 
 import { errorMessage } from '../errors.js';
-import { sleep } from '../shared/timers.js';
+import { createBackoff, type BackoffPolicy } from '../shared/backoff.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 
 export interface ListPage<T> {
   readonly items: readonly T[];
@@ -35,8 +39,8 @@ export interface ResourceWatchOptions<T> {
   /** Called on each failure to list or watch, with whether the cache just went stale. */
   readonly onFailure?: (err: unknown) => void;
   readonly onStaleChange?: (stale: boolean) => void;
-  readonly delay?: (ms: number) => Promise<void>;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly clock?: Clock;
+  readonly backoff?: BackoffPolicy;
 }
 
 export interface ResourceWatch {
@@ -65,18 +69,40 @@ export class GoneError extends Error {
   }
 }
 
+/** The watch ended with an ERROR event: the Status it carried. */
+export class WatchStatusError extends Error {
+  readonly statusCode: number | undefined;
+  constructor(readonly status: unknown) {
+    super(`watch error: ${(status as { message?: string } | undefined)?.message ?? JSON.stringify(status).slice(0, 200)}`);
+    this.name = 'WatchStatusError';
+    this.statusCode = statusOf(status);
+  }
+}
+
+/** A version newer than the server's history (restored from an older backup): only a new list helps. */
+function tooLarge(err: unknown): boolean {
+  if (!(err instanceof WatchStatusError) || err.statusCode !== 504) return false;
+  const causes = (err.status as { details?: { causes?: { reason?: string }[] } } | undefined)?.details?.causes ?? [];
+  return causes.some((c) => c.reason === 'ResourceVersionTooLarge');
+}
+
+export const WATCH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+/** A watch that held this long was a success: the next failure backs off from the start. */
+const HELD_MS = 1000;
+
 export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceWatch {
-  const delay = opts.delay ?? sleep;
-  const initial = opts.backoff?.initialMs ?? 500;
-  const max = opts.backoff?.maxMs ?? 30_000;
+  const clock = opts.clock ?? systemClock;
+  const backoff = createBackoff(opts.backoff ?? WATCH_BACKOFF);
   let rv = '';
   let stopped = true;
   let stale = true;
   let handle: WatchHandle | undefined;
-  let failures = 0;
   let lastErr: string | undefined;
   let generation = 0;
   let listedAt = '';
+  let stopping = new AbortController();
+  /** The next wait on the backoff, cut short by stop(). */
+  const delay = () => clock.sleep(backoff.next()!, stopping.signal).catch(() => {});
 
   const setStale = (s: boolean) => {
     if (s === stale) return;
@@ -84,26 +110,33 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
     opts.onStaleChange?.(s);
   };
   const fail = (err: unknown) => {
-    failures++;
     lastErr = errorMessage(err);
     setStale(true);
     opts.onFailure?.(err);
   };
-  const backoffMs = () => {
-    const base = Math.min(max, initial * 2 ** Math.min(failures - 1, 20));
-    return base / 2 + Math.random() * (base / 2);
-  };
 
   const relist = async (): Promise<void> => {
-    const items: T[] = [];
+    let items: T[] = [];
     let token: string | undefined;
     let version = '';
-    do {
-      const page = await opts.source.list(token);
+    let restarted = false;
+    for (;;) {
+      let page: ListPage<T>;
+      try {
+        page = await opts.source.list(token);
+      } catch (err) {
+        // A continue token compacted away mid-list: the list starts over, once, at once.
+        if (!token || restarted || statusOf(err) !== 410) throw err;
+        restarted = true;
+        items = [];
+        token = undefined;
+        continue;
+      }
       items.push(...page.items);
       token = page.continueToken || undefined;
       version = page.resourceVersion;
-    } while (token);
+      if (!token) break;
+    }
     opts.onList?.();
     rv = version;
     listedAt = version;
@@ -114,6 +147,7 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
   const watchOnce = (gen: number): Promise<unknown> =>
     new Promise((resolve) => {
       let gone = false;
+      let status: unknown;
       let ended = false;
       const onLine = (type: string, object: unknown) => {
         if (gen !== generation) return;
@@ -130,7 +164,7 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
             return;
           case 'ERROR':
             if (statusOf(object) === 410) gone = true;
-            else lastErr = `watch error: ${JSON.stringify(object).slice(0, 200)}`;
+            else status = object ?? {};
             handle?.abort();
             return;
         }
@@ -138,7 +172,7 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
       opts.source
         .watch(rv, onLine, (err) => {
           ended = true;
-          resolve(gone ? new GoneError('watch: resourceVersion too old (410 Gone)') : err);
+          resolve(gone ? new GoneError('watch: resourceVersion too old (410 Gone)') : status !== undefined ? new WatchStatusError(status) : err);
         })
         .then(
           (h) => {
@@ -159,45 +193,39 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
       if (!rv) {
         try {
           await relist();
-          failures = 0;
+          backoff.reset();
           lastErr = undefined;
           setStale(false);
         } catch (err) {
           if (stopped || gen !== generation) return;
           fail(err);
-          await delay(backoffMs());
+          await delay();
           continue;
         }
       }
       if (stopped || gen !== generation) return;
-      const startedAt = Date.now();
+      const startedAt = clock.monotonic();
       const err = await watchOnce(gen);
       handle = undefined;
       if (stopped || gen !== generation) return;
       // A watch that held for a while ends a run of failures: the next one backs off from the start.
-      const held = Date.now() - startedAt > 1000;
-      if (held) failures = 0;
-      if (err instanceof GoneError || statusOf(err) === 410) {
+      const held = clock.monotonic() - startedAt > HELD_MS;
+      if (held) backoff.reset();
+      if (err instanceof GoneError || statusOf(err) === 410 || tooLarge(err)) {
         // Relist: the events in between are lost. At once, unless the list's own version was refused.
         const listVersion = rv === listedAt;
         rv = '';
-        if (listVersion) {
-          failures++;
-          await delay(backoffMs());
-        }
+        if (listVersion || tooLarge(err)) await delay();
         continue;
       }
       const aborted = err instanceof Error && err.name === 'AbortError';
       if (err && !aborted) {
         fail(err);
-        await delay(backoffMs());
+        await delay();
         continue;
       }
       // A clean end (server timeout, dropped connection): resume from rv, at once unless it keeps happening.
-      if (!held) {
-        failures++;
-        await delay(backoffMs());
-      }
+      if (!held) await delay();
     }
   };
 
@@ -205,11 +233,13 @@ export function createResourceWatch<T>(opts: ResourceWatchOptions<T>): ResourceW
     start() {
       if (!stopped) return;
       stopped = false;
+      stopping = new AbortController();
       void loop(++generation);
     },
     stop() {
       stopped = true;
       generation++;
+      stopping.abort();
       handle?.abort();
       handle = undefined;
     },

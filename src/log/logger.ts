@@ -1,6 +1,8 @@
 // JSON-lines logger. One line per event; `once` keeps repeated conditions
 // (a malformed file seen every scan, an unreadable mount table) to one line.
 
+import { systemClock, type Clock } from '../shared/clock.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 export const LOG_LEVELS = Object.keys(ORDER) as LogLevel[];
@@ -20,18 +22,19 @@ export interface Logger {
 export interface LoggerOptions {
   level?: LogLevel;
   write?: (line: string) => void;
-  now?: () => number;
+  /** The clock whose wall time stamps each line. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const seen = new Set<string>();
 
   const log = (level: LogLevel, msg: string, fields?: Fields): void => {
     if (ORDER[level] < min) return;
-    const entry: Fields = { ts: new Date(now()).toISOString(), level, msg };
+    const entry: Fields = { ts: new Date(clock.now()).toISOString(), level, msg };
     if (fields) {
       for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? describeError(v) : v;
     }

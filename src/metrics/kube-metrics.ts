@@ -17,6 +17,7 @@ export interface KubeMetricsSources {
     readonly lists: number;
     readonly watchFailures: number;
     readonly claimErrors: number;
+    readonly authErrors?: number;
     readonly events: ReadonlyMap<string, number>;
   };
 }
@@ -83,12 +84,20 @@ export function registerKubeMetrics(src: KubeMetricsSources): void {
     },
   });
   new Counter({
+    name: 'juicefs_path_prober_kube_credential_errors_total',
+    help: 'Loads of the Kubernetes client configuration that could not get credentials (an exec plugin or auth provider failed); requests go without them, and are refused, until they can. /readyz and /status say why.',
+    registers,
+    collect() {
+      follow(this, seen, 'auth', {}, src.counters().authErrors ?? 0);
+    },
+  });
+  new Counter({
     name: 'juicefs_path_prober_kube_events_total',
-    help: 'Events on application pods, by type (Warning, Normal) and result: created, updated (count raised), failed, dropped (queue full, or the pod never appeared).',
+    help: 'Events on application pods, by type (Warning, Normal) and result: created, updated (count raised), retried (a try failed; another follows on the backoff), failed (refused by the API server), dropped (given up after 12 tries, queue full, or the pod never appeared).',
     labelNames: ['type', 'result'],
     registers,
     collect() {
-      for (const type of ['Warning', 'Normal']) for (const result of ['created', 'updated', 'failed', 'dropped']) this.inc({ type, result }, 0);
+      for (const type of ['Warning', 'Normal']) for (const result of ['created', 'updated', 'retried', 'failed', 'dropped']) this.inc({ type, result }, 0);
       for (const [k, total] of src.counters().events) {
         const [type = '', result = ''] = k.split('/');
         follow(this, seen, `ev:${k}`, { type, result }, total);

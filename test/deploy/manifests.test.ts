@@ -112,10 +112,10 @@ test('namespaced objects live in the kustomization namespace, kube-system; all c
   t.is(pod().serviceAccountName, objectOf('ServiceAccount').metadata.name);
 });
 
-test('the ClusterRole grants exactly pods read, claims get, events create/patch', (t) => {
+test('the ClusterRole grants exactly pods list/watch, claims get, events create/patch', (t) => {
   const role = objectOf('ClusterRole') as K8sObject & { rules: unknown[] };
   t.deepEqual(role.rules, [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ]);

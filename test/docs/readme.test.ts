@@ -4,6 +4,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createReadiness, type ConditionName } from '../../src/readiness.js';
 import { ROOT } from './markdown.js';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -23,9 +24,19 @@ test("the README's first screen says what it is and the metric, then gives the d
   t.deepEqual(commands, ['npm ci && npm run demo', 'npm ci && npm test']);
 });
 
-test('the readiness rule is stated once, in the README', (t) => {
+test('the readiness rule is stated once, in the README, with the conditions src/readiness.ts checks, in its order', (t) => {
   t.is(readme.match(/^## Readiness$/gm)?.length, 1);
-  for (const cond of ['first full scan of the pods directory', 'first probe cycle has finished', 'pods directory can be listed', 'Kubernetes mode has settled']) {
-    t.true(readme.includes(cond), cond);
-  }
+  const section = readme.slice(readme.indexOf('## Readiness'), readme.indexOf('\n## ', readme.indexOf('## Readiness') + 1));
+  const items = section.split('\n').filter((l) => /^\d+\. /.test(l));
+  // What each condition of the code is called in the README.
+  const phrase: Record<ConditionName, string> = {
+    pods_dir: 'pods directory can be listed',
+    first_scan: 'first full scan of the pods directory',
+    first_cycle: 'first probe cycle has finished',
+    kube_settled: 'Kubernetes mode has settled',
+    kube_credentials: 'Kubernetes mode has its credentials',
+  };
+  const all = createReadiness({ podsDirProblem: () => undefined, scanned: () => true, cycled: () => true, kubeSettled: () => true, kubeAuthError: () => undefined }).conditions();
+  t.is(items.length, all.length, 'one numbered item per condition');
+  all.forEach((c, i) => t.true(items[i]?.includes(phrase[c.name]), `item ${i + 1} is ${c.name}`));
 });

@@ -5,6 +5,7 @@ import test from 'ava';
 import { createPodCache, type ClaimReader } from '../../src/kube/pod-cache.js';
 import type { PodRecord } from '../../src/kube/types.js';
 import { eventually } from '../fixtures/harness.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 function appPod(uid: string, claims: Record<string, string>, namespace = 'default'): PodRecord {
   return { uid, namespace, name: `pod-${uid}`, phase: 'Running', deleting: false, claims: new Map(Object.entries(claims)), inline: new Set() };
@@ -49,33 +50,48 @@ test('a subPath maps through its pod volume name without any read', (t) => {
   t.is(cache.claimOf('u-unknown', 'pv-a', 'data'), '', 'an unknown pod has no claim');
 });
 
-test('an unbound claim is read again after the retry delay, and maps once bound', async (t) => {
+test('an unbound claim is read again on the backoff, and maps once bound', async (t) => {
+  const time = manualTime();
   const table: Record<string, string | Error> = {};
   const claims = claimTable(table);
-  const cache = createPodCache({ claims, onClaimError: () => {}, retryMs: 50 });
+  const cache = createPodCache({ claims, onClaimError: () => {}, clock: time.clock, retry: { initialMs: 1000, maxMs: 8000, jitter: 0 } });
   t.teardown(() => cache.stop());
   cache.upsert(appPod('u1', { data: 'data-0' }));
-  await eventually('the first read', () => claims.reads.length === 1);
-  await new Promise((r) => setImmediate(r)); // its answer handled
+  await time.settle(0);
+  t.is(claims.reads.length, 1);
   // Before the retry is due, an update of the pod does not read again.
   cache.upsert(appPod('u1', { data: 'data-0' }));
+  await time.settle(999);
   t.is(claims.reads.length, 1);
+  await time.settle(1);
+  t.is(claims.reads.length, 2, 'after 1 s');
+  await time.settle(2000);
+  t.is(claims.reads.length, 3, 'after 2 s more');
+  await time.settle(3999);
+  t.is(claims.reads.length, 3);
   table['default/data-0'] = 'pv-a';
-  await eventually('bound after a retry', () => cache.claimOf('u1', 'pv-a') === 'data-0');
-  t.true(claims.reads.length >= 2);
+  await time.settle(1);
+  t.is(claims.reads.length, 4, 'after 4 s more');
+  t.is(cache.claimOf('u1', 'pv-a'), 'data-0');
+  t.is(time.armed(), 0, 'nothing left to retry');
 });
 
-test('a claim that cannot be read is reported and retried', async (t) => {
-  const table: Record<string, string | Error> = { 'default/data-0': new Error('forbidden') };
+test('a claim that cannot be read is reported and read again on the backoff, not after a fixed half minute', async (t) => {
+  const time = manualTime();
+  const table: Record<string, string | Error> = { 'default/data-0': new Error('Unauthorized') };
   const claims = claimTable(table);
   const errors: unknown[] = [];
-  const cache = createPodCache({ claims, onClaimError: (e) => errors.push(e), retryMs: 50 });
+  const cache = createPodCache({ claims, onClaimError: (e) => errors.push(e), clock: time.clock });
   t.teardown(() => cache.stop());
   cache.upsert(appPod('u1', { data: 'data-0' }));
-  await eventually('the error reported', () => errors.length === 1);
-  t.is((errors[0] as Error).message, 'forbidden');
+  await time.settle(0);
+  t.is(errors.length, 1);
+  t.is((errors[0] as Error).message, 'Unauthorized');
   table['default/data-0'] = 'pv-a';
-  await eventually('read again', () => cache.claimOf('u1', 'pv-a') === 'data-0');
+  // The shipped policy: the first retry within a second (jittered between half and all of it).
+  await time.settle(1000);
+  t.is(cache.claimOf('u1', 'pv-a'), 'data-0');
+  t.is(claims.reads.length, 2);
 });
 
 test('at most four claims are read at a time', async (t) => {

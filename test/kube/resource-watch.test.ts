@@ -4,6 +4,7 @@
 import test from 'ava';
 import { createResourceWatch, type ListPage, type ResourceWatchSource, type WatchEventType } from '../../src/kube/resource-watch.js';
 import { eventually } from '../fixtures/harness.js';
+import { manualTime } from '../fixtures/manual-time.js';
 
 type Item = { metadata: { name: string; resourceVersion?: string } };
 const item = (name: string, rv?: string): Item => ({ metadata: { name, ...(rv ? { resourceVersion: rv } : {}) } });
@@ -58,6 +59,7 @@ function scriptedSource(lists: (ListPage<Item>[] | Error)[]) {
 
 function setup(lists: (ListPage<Item>[] | Error)[]) {
   const s = scriptedSource(lists);
+  const time = manualTime();
   const synced: string[][] = [];
   const events: [WatchEventType, string][] = [];
   const delays: number[] = [];
@@ -70,10 +72,11 @@ function setup(lists: (ListPage<Item>[] | Error)[]) {
     onEvent: (type, i) => events.push([type, i.metadata.name]),
     onFailure: (err) => failures.push(err),
     onStaleChange: (st) => stale.push(st),
-    delay: async (ms) => void delays.push(ms),
+    // The backoff's waits are recorded and pass at once; the manual clock measures how long a watch held.
+    clock: { ...time.clock, sleep: async (ms) => void delays.push(ms) },
     backoff: { initialMs: 100, maxMs: 800 },
   });
-  return { ...s, watch, synced, events, delays, stale, failures };
+  return { ...s, time, watch, synced, events, delays, stale, failures };
 }
 
 test('it lists every page, hands over the whole set, and watches from the list’s version', async (t) => {
@@ -169,4 +172,58 @@ test('stop closes the open watch and nothing more is asked of the source', async
   await new Promise((r) => setImmediate(r));
   t.is(s.watches.length, 1);
   t.is(s.listCalls.length, 1);
+});
+
+test('a continue token that expired mid-list starts the list over at once, with nothing of the partial list kept', async (t) => {
+  const expired = Object.assign(new Error('The provided continue parameter is too old'), { code: 410 });
+  const s = setup([[{ items: [item('a')], resourceVersion: '10', continueToken: 'p2' }], expired, [{ items: [item('b')], resourceVersion: '30' }]]);
+  t.teardown(() => s.watch.stop());
+  s.watch.start();
+  await eventually('a watch', () => s.watches.length === 1);
+  t.deepEqual(s.listCalls, [undefined, 'p2', undefined]);
+  t.deepEqual(s.synced, [['b']]);
+  t.is(s.watches[0]!.rv, '30');
+  t.deepEqual(s.delays, [], 'no wait, no failure');
+  t.deepEqual(s.failures, []);
+});
+
+test('a version newer than the server’s history (504 Too large resource version) lists again instead of resuming', async (t) => {
+  const s = setup([[{ items: [item('a')], resourceVersion: '500' }], [{ items: [item('a')], resourceVersion: '12' }]]);
+  t.teardown(() => s.watch.stop());
+  s.watch.start();
+  await eventually('a watch', () => s.watches.length === 1);
+  s.watches[0]!.line('ERROR', { kind: 'Status', code: 504, reason: 'Timeout', message: 'Timeout: Too large resource version: 500, current: 12', details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 } });
+  await eventually('a watch after the relist', () => s.watches.length === 2);
+  t.is(s.listCalls.length, 2);
+  t.is(s.watches[1]!.rv, '12');
+  t.is(s.delays.length, 1, 'after a backoff');
+});
+
+test('any other ERROR on the watch is a failure: stale, backed off, resumed from where it was', async (t) => {
+  const s = setup([[{ items: [], resourceVersion: '5' }]]);
+  t.teardown(() => s.watch.stop());
+  s.watch.start();
+  await eventually('a watch', () => s.watches.length === 1);
+  s.watches[0]!.line('ERROR', { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcdserver: request timed out' });
+  await eventually('a second watch', () => s.watches.length === 2);
+  t.deepEqual(s.stale, [false, true, false]);
+  t.regex(String((s.failures[0] as Error).message), /etcdserver: request timed out/);
+  t.is(s.watches[1]!.rv, '5');
+  t.is(s.listCalls.length, 1, 'no relist');
+});
+
+test('a watch that held over a second ends a run of failures: the next backoff starts from the beginning', async (t) => {
+  const s = setup([[{ items: [], resourceVersion: '5' }]]);
+  t.teardown(() => s.watch.stop());
+  s.watch.start();
+  await eventually('a watch', () => s.watches.length === 1);
+  for (let i = 1; i <= 4; i++) {
+    s.watches[i - 1]!.end(Object.assign(new Error('socket hang up'), { statusCode: 500 }));
+    await eventually(`watch ${i + 1}`, () => s.watches.length === i + 1);
+  }
+  t.true(s.delays[3]! >= 400, `the fourth wait grew: ${s.delays.join(', ')}`);
+  s.time.advance(1001);
+  s.watches[4]!.end(Object.assign(new Error('socket hang up'), { statusCode: 500 }));
+  await eventually('watch 6', () => s.watches.length === 6);
+  t.true(s.delays[4]! <= 100, `starts over: ${s.delays[4]} ms`);
 });

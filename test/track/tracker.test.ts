@@ -13,7 +13,7 @@ const vol: VolumePath = { path: '/k/pods/u/volumes/kubernetes.io~csi/pv/mount', 
 function setup() {
   const time = manualTime();
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), now: time.clock.now });
+  const logger = createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), clock: time.clock });
   const lifecycle = createPathLifecycle({ clock: time.clock, publishGraceMs: 0 });
   const tracker = createPathTracker({ logger, clock: time.clock, removals: lifecycle });
   const transitions: Transition[] = [];
