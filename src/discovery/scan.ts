@@ -46,9 +46,11 @@ export async function scanPod(opts: ScanOptions, podUid: string): Promise<PodSca
   let entries: { name: string; symlink: boolean }[];
   try {
     entries = await fs.listEntries(csiDir);
-    // `volumes` or `kubernetes.io~csi` a symlink would lead out of the kubelet directory.
+    // The pod directory, `volumes` or `kubernetes.io~csi` a symlink would lead out of the kubelet
+    // directory. A symlinked pod directory is named as the full scan names it, so it is one problem.
     if ((await fs.realpath(csiDir)) !== csiDir) {
-      problems.push({ file: csiDir, kind: 'symlink', error: new Error(`${csiDir} leads through a symlink; not followed`) });
+      const podDir = layout.podDir(podUid);
+      problems.push((await fs.realpath(podDir)) !== podDir ? symlinkedPod(layout, podUid) : { file: csiDir, kind: 'symlink', error: new Error(`${csiDir} leads through a symlink; not followed`) });
       return { podUid, volumes, problems, incomplete, unreadable, podExists: true, listed: true };
     }
   } catch (error) {
@@ -125,12 +127,14 @@ export async function scanAll(opts: ScanOptions): Promise<FullScan> {
   const plain = entries.filter((e) => isPlainName(e.name));
   const pods = await mapLimit(plain, 32, async (e): Promise<PodScan> => {
     if (!e.symlink) return scanPod(opts, e.name);
-    // Kubelet makes pod directories, never links: one here leads elsewhere and is not followed.
-    const file = opts.layout.podDir(e.name);
-    const problems: ScanProblem[] = [{ file, kind: 'symlink', error: new Error('a pod directory that is a symlink is not followed') }];
-    return { podUid: e.name, volumes: [], problems, incomplete: [], unreadable: [], podExists: true, listed: true };
+    return { podUid: e.name, volumes: [], problems: [symlinkedPod(opts.layout, e.name)], incomplete: [], unreadable: [], podExists: true, listed: true };
   });
   return { pods, ok: true };
+}
+
+/** Kubelet makes pod directories, never links: one here leads elsewhere and is not followed. */
+function symlinkedPod(layout: KubeletLayout, podUid: string): ScanProblem {
+  return { file: layout.podDir(podUid), kind: 'symlink', error: new Error('a pod directory that is a symlink is not followed') };
 }
 
 async function exists(fs: DiscoveryFs, dir: string): Promise<boolean> {

@@ -104,7 +104,8 @@ export function watchPods(opts: PodWatcherOptions): PodWatcher {
     const w = new FSWatcher(
       {
         depth: scope.depth - levelOf(dir),
-        ignored: (p: string) => !scope.admits(p),
+        // A symlink is never a directory kubelet made here: no event for it (the scan reports it).
+        ignored: (p: string, stats?: { isSymbolicLink(): boolean }) => !scope.admits(p) || stats?.isSymbolicLink() === true,
         ignoreInitial: true,
         followSymlinks: false,
         atomic: false,

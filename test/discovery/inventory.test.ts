@@ -144,3 +144,18 @@ test('a removed pod’s volumes are reported removed; an unlistable pods dir rem
   t.deepEqual(changes, ['pvc-a']);
   t.deepEqual(inventory.list(), []);
 });
+
+test('a pod directory that is a symlink is one problem, logged once, whether the full scan or a rescan of that pod finds it', async (t) => {
+  const { tree, inventory, lines } = setup('inv-podlink');
+  t.teardown(() => tree.remove());
+  const elsewhere = path.join(tree.root, 'elsewhere');
+  fs.mkdirSync(path.join(elsewhere, 'volumes', 'kubernetes.io~csi', 'pv-x'), { recursive: true });
+  fs.writeFileSync(path.join(elsewhere, 'volumes', 'kubernetes.io~csi', 'pv-x', 'vol_data.json'), volDataJson('csi.juicefs.com', 'lure', 'pv-x'));
+  fs.symlinkSync(elsewhere, path.join(tree.podsDir, 'u-link'));
+  await inventory.resync();
+  await inventory.rescanPod('u-link');
+  await inventory.resync();
+  t.deepEqual(inventory.list(), []);
+  const logged = lines.filter((l) => l.msg === 'skipping unreadable or malformed entry');
+  t.deepEqual(logged.map((l) => l.file), [path.join(tree.podsDir, 'u-link')]);
+});
