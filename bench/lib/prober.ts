@@ -16,8 +16,17 @@ export interface Prober {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const DOCKERFILE = fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8');
+
 /** NODE_OPTIONS as the image sets them (its Dockerfile's `ENV NODE_OPTIONS=`): the daemon is measured as it runs on a node. */
-export const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8'))?.[1]?.replace(/^"|"$/g, '') ?? '';
+export const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(DOCKERFILE)?.[1]?.replace(/^"|"$/g, '') ?? '';
+
+/** The node flags of the image's exec-form ENTRYPOINT (those NODE_OPTIONS cannot carry, such as V8's). */
+export const IMAGE_NODE_ARGS: readonly string[] = (() => {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(DOCKERFILE.split(/^FROM /m).at(-1) ?? '')?.[1];
+  const argv = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+  return argv[0] === 'node' ? argv.slice(1).filter((a) => a.startsWith('-')) : [];
+})();
 
 /** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
 let profileDir: string | undefined;
@@ -27,7 +36,7 @@ export function profileInto(dir: string): void {
 
 export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Prober> {
   const t0 = performance.now();
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeArgs = [...IMAGE_NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], { NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...env }, { nodeArgs });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {

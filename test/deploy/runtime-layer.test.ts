@@ -46,7 +46,7 @@ function runtimeLayer(): Promise<string> {
 /** The final stage's ENTRYPOINT script, as a path under /app. */
 function entrypointScript(): string {
   const final = DOCKERFILE.split(/^FROM /m).at(-1)!;
-  const m = /^ENTRYPOINT \["node", "\/app\/([^"]+)"\]$/m.exec(final);
+  const m = /^ENTRYPOINT \["node", (?:"--[^"]+", )*"\/app\/([^"]+)"\]$/m.exec(final);
   if (!m) throw new Error('no exec-form ENTRYPOINT running node on a script under /app');
   return m[1]!;
 }
