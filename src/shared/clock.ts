@@ -15,7 +15,8 @@ import pTimeout, { TimeoutError } from 'p-timeout';
 /** A pending timer, as the clock that set it knows it. */
 export type TimerHandle = unknown;
 
-export interface Clock {
+/** The parts a clock is made of: the rest (sleep, deadline) is built on them the same way for every clock. */
+export interface ClockBase {
   /** Wall-clock epoch milliseconds. */
   now(): number;
   /** Monotonic milliseconds from an arbitrary origin. */
@@ -24,6 +25,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
   setInterval(fn: () => void, ms: number): TimerHandle;
   clearInterval(handle: TimerHandle): void;
+}
+
+export interface Clock extends ClockBase {
   /** Resolves after `ms`; rejects with the signal's reason if it is aborted first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
@@ -39,16 +43,6 @@ export class DeadlineError extends TimeoutError {
     super(message, options);
     Object.defineProperty(this, 'name', { value: 'DeadlineError' });
   }
-}
-
-/** The parts a clock is made of: the rest (sleep, deadline) is built on them the same way for every clock. */
-export interface ClockBase {
-  now(): number;
-  monotonic(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-  setInterval(fn: () => void, ms: number): TimerHandle;
-  clearInterval(handle: TimerHandle): void;
 }
 
 function abortReason(signal: AbortSignal): unknown {
