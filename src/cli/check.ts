@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { Kube } from '../kube/adapter.js';
 import { openKubeMode } from '../kube/mode.js';
 import { createLogger } from '../log/logger.js';
-import { clockFrom, DeadlineError, systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { DeadlineError, holdingOpen, systemClock, type Clock } from '../shared/clock.js';
 import { healthValue } from '../types.js';
 import { formatTable } from './table.js';
 
@@ -46,25 +46,6 @@ const CHECK_KUBE_WAIT_MS = 5000;
 /** Claim reads announce nothing when they end: between the adapter's announcements, it is looked at this often. */
 const SETTLE_LOOK_MS = 20;
 
-/** Holds the process open while the timer is pending (a manual clock's handles have nothing to hold). */
-const held = (h: TimerHandle): TimerHandle => ((h as { ref?: () => unknown }).ref?.(), h);
-
-/**
- * The clock's timers never hold a process open: the daemon is held by its server
- * and helpers. A one-shot command waiting on an unreachable API server holds
- * nothing else, and would end with nothing said; its timers hold it until its answer.
- */
-function holding(clock: Clock): Clock {
-  return clockFrom({
-    now: clock.now,
-    monotonic: clock.monotonic,
-    setTimeout: (fn, ms) => held(clock.setTimeout(fn, ms)),
-    clearTimeout: clock.clearTimeout,
-    setInterval: (fn, ms) => held(clock.setInterval(fn, ms)),
-    clearInterval: clock.clearInterval,
-  });
-}
-
 /** Whether the adapter settles within `ms` on the clock: looked at on each change it announces, and every SETTLE_LOOK_MS. */
 async function settles(kube: Kube, clock: Clock, ms: number): Promise<boolean> {
   if (kube.settled()) return true;
@@ -93,7 +74,9 @@ export async function runCheckOnce(config: Config, deps: Deps): Promise<CheckRes
   // One list is all a one-shot command sees of the API: a pod missing from it is gone.
   // A one-shot command waits for the configuration: its table is the whole answer.
   const { kube } = await (await openKubeMode({ mode: config.kube, kubeconfig: config.kubeconfig, nodeName: config.nodeName }, deps.logger, { orphanAfterMs: 0 })).settled;
-  const clock = holding(deps.clock ?? systemClock);
+  // The clock's timers never hold a process open (the daemon is held by its server and helpers);
+  // a one-shot command waiting on an unreachable API server would end with nothing said.
+  const clock = holdingOpen(deps.clock ?? systemClock);
   const core = await createCore(config, { ...deps, clock }, { ...(kube ? kubeExtras(kube) : {}), oneShot: true });
   try {
     if (kube) {

@@ -7,12 +7,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { PathTracker } from '../track/tracker.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { ALL_STATES, healthValue } from '../types.js';
+import { ALL_STATES } from '../types.js';
 import { renderRegistry } from './exposition.js';
-import { createPathSeries, labelPair, type PathSeries } from './path-series.js';
+import { addPathFamilies, LOOP } from './path-families.js';
+import { createPathSeries, type PathSeries } from './path-series.js';
 import { createScrapeBody, type ScrapeBody } from './scrape-body.js';
 
-const LOOP = 'Set by the background probe loop (not at scrape time)';
 
 export interface MetricsSources {
   readonly tracker: PathTracker;
@@ -63,46 +63,7 @@ export function createMetrics(opts: MetricsOptions): ProberMetrics {
   const clock = opts.clock ?? systemClock;
 
   const pathSeries = createPathSeries({ tracker, nodeName: opts.nodeName });
-  pathSeries.add({
-    name: 'juicefs_volume_path_health',
-    help: `Health of a published JuiceFS volume path: 1 healthy, 0 unhealthy (absent while pending or orphaned). ${LOOP}.`,
-    samples(s, emit) {
-      const v = healthValue(s.state);
-      if (v !== undefined) emit('', v);
-    },
-  });
-  // A healthy path, nearly every path of a node, has no state series: its health of 1 says
-  // the same under the same labels, and that repeat was over half of the per-path text.
-  pathSeries.add({
-    name: 'juicefs_volume_path_state',
-    help: `Current state of a published JuiceFS volume path that is not healthy (1 for the current state only; a healthy path has no state series, its health is 1): ${ALL_STATES.filter((s) => s !== 'healthy').join(', ')}. ${LOOP}.`,
-    samples(s, emit) {
-      if (s.state !== 'healthy') emit(labelPair('state', s.state), 1);
-    },
-  });
-  if (opts.pathTiming) {
-    pathSeries.add({
-      name: 'juicefs_volume_path_last_probe_duration_seconds',
-      help: `Duration of the last stat of the path's mount source. ${LOOP}.`,
-      samples(s, emit) {
-        if (s.lastProbeMs !== undefined) emit('', s.lastProbeMs / 1000);
-      },
-      revision: tracker.probeRevision,
-    });
-    pathSeries.add({
-      name: 'juicefs_volume_path_last_probe_timestamp_seconds',
-      help: `Unix time of the last stat of the path's mount source. ${LOOP}.`,
-      samples(s, emit) {
-        if (s.lastProbeAt !== undefined) emit('', s.lastProbeAt / 1000);
-      },
-      revision: tracker.probeRevision,
-    });
-    pathSeries.add({
-      name: 'juicefs_volume_path_state_since_timestamp_seconds',
-      help: `Unix time since which the path has been in its current state. ${LOOP}.`,
-      samples: (s, emit) => emit('', s.since / 1000),
-    });
-  }
+  addPathFamilies(pathSeries, tracker, opts.pathTiming ?? false);
 
   new Gauge({
     name: 'juicefs_path_prober_paths',

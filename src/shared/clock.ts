@@ -97,3 +97,18 @@ export const systemClock: Clock = clockFrom({
   setInterval: (fn, ms) => setInterval(fn, ms).unref(),
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 });
+
+/** Holds the process open while the timer is pending (a manual clock's handles have nothing to hold). */
+const held = (h: TimerHandle): TimerHandle => ((h as { ref?: () => unknown }).ref?.(), h);
+
+/** The same clock, its timers holding the process open until they fire or are cleared: for one-shot commands. */
+export function holdingOpen(clock: Clock): Clock {
+  return clockFrom({
+    now: clock.now,
+    monotonic: clock.monotonic,
+    setTimeout: (fn, ms) => held(clock.setTimeout(fn, ms)),
+    clearTimeout: clock.clearTimeout,
+    setInterval: (fn, ms) => held(clock.setInterval(fn, ms)),
+    clearInterval: clock.clearInterval,
+  });
+}
