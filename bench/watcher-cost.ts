@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { createKubeletTree, newPodUid } from '../test/fixtures/kubelet-tree.js';
-import { IMAGE_NODE_ARGS, IMAGE_NODE_OPTIONS } from './lib/prober.js';
+import { IMAGE } from './lib/prober.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -125,11 +125,12 @@ if (argv[0] === '--child') {
     }
     const self = fileURLToPath(import.meta.url);
     const args = [tree.kubeletDir, String(1 + 3 * pods), String(flag('top', 12))];
-    const imageOptions = [...IMAGE_NODE_OPTIONS.split(' ').filter(Boolean), ...IMAGE_NODE_ARGS];
+    const { NODE_OPTIONS: imageOptionsText = '', ...imageEnv } = IMAGE.env;
+    const imageOptions = [...imageOptionsText.split(' ').filter(Boolean), ...IMAGE.nodeArgs];
     const modes = [['memory', imageOptions], ['heap', []]] as const;
     // A snapshot of a large heap is larger than this process may parse.
     for (const [mode, nodeArgs] of argv.includes('--no-snapshot') ? modes.slice(0, 1) : modes) {
-      const c = spawnSync(process.execPath, ['--expose-gc', ...nodeArgs, self, '--child', mode, ...args], { stdio: 'inherit' });
+      const c = spawnSync(process.execPath, ['--expose-gc', ...nodeArgs, self, '--child', mode, ...args], { stdio: 'inherit', env: { ...process.env, ...(mode === 'memory' ? imageEnv : {}) } });
       if (c.status !== 0) process.exitCode = c.status ?? 1;
     }
   } finally {

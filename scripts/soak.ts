@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration, formatDuration } from '../src/cli/duration.js';
 import { startDaemon } from '../test/fixtures/daemon.js';
-import { IMAGE_NODE_ARGS, IMAGE_NODE_OPTIONS } from '../bench/lib/prober.js';
+import { IMAGE } from '../bench/lib/prober.js';
 import { createKubeletTree, newPodUid } from '../test/fixtures/kubelet-tree.js';
 import { parseMetrics, pathStatesOf } from '../test/fixtures/metrics-text.js';
 import { bindMount, cleanupAll, forceUnmount, mountPrivileges, startFuse, type FuseHandle, type FuseMode } from '../test/fixtures/mounts.js';
@@ -138,8 +138,8 @@ async function main(): Promise<void> {
   // With the image's NODE_OPTIONS and node flags: the heap limits there decide how far RSS grows.
   daemon = await startDaemon(
     ['--kubelet-dir', k.kubeletDir, '--interval', INTERVAL, '--timeout', TIMEOUT, '--resync', '30s', '--publish-grace', '5s'],
-    { NODE_OPTIONS: IMAGE_NODE_OPTIONS },
-    { nodeArgs: IMAGE_NODE_ARGS },
+    { ...IMAGE.env },
+    { nodeArgs: IMAGE.nodeArgs },
   );
   const pid = daemon.child.pid!;
   await daemon.waitFor((s) => s.ready && s.paths.length === PATHS, 60_000, 'all paths');

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, type DaemonProcess } from '../../test/fixtures/daemon.js';
+import { imageRuntime, type ImageRuntime } from './image-runtime.js';
 import { parseSamples, scrape, value } from './scrape.js';
 
 export interface Prober {
@@ -16,17 +17,10 @@ export interface Prober {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const DOCKERFILE = fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8');
-
-/** NODE_OPTIONS as the image sets them (its Dockerfile's `ENV NODE_OPTIONS=`): the daemon is measured as it runs on a node. */
-export const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(DOCKERFILE)?.[1]?.replace(/^"|"$/g, '') ?? '';
-
-/** The node flags of the image's exec-form ENTRYPOINT (those NODE_OPTIONS cannot carry, such as V8's). */
-export const IMAGE_NODE_ARGS: readonly string[] = (() => {
-  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(DOCKERFILE.split(/^FROM /m).at(-1) ?? '')?.[1];
-  const argv = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
-  return argv[0] === 'node' ? argv.slice(1).filter((a) => a.startsWith('-')) : [];
-})();
+/** The daemon as the image starts it (its Dockerfile's final ENV and ENTRYPOINT): measured as it runs on a node. */
+export const IMAGE: ImageRuntime = imageRuntime(fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8'));
+export const IMAGE_NODE_OPTIONS = IMAGE.env.NODE_OPTIONS ?? '';
+export const IMAGE_NODE_ARGS = IMAGE.nodeArgs;
 
 /** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
 let profileDir: string | undefined;
@@ -34,10 +28,17 @@ export function profileInto(dir: string): void {
   profileDir = dir;
 }
 
-export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Prober> {
+/** Another build of the prober, started as its own image starts it (the comparison bench). */
+export interface Build {
+  readonly cli: string;
+  readonly image: ImageRuntime;
+}
+
+export async function startProber(kubeletDir: string, flags: readonly string[], readyTimeoutMs = 120_000, env: NodeJS.ProcessEnv = {}, build?: Build): Promise<Prober> {
   const t0 = performance.now();
-  const nodeArgs = [...IMAGE_NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], { NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...env }, { nodeArgs });
+  const image = build?.image ?? IMAGE;
+  const nodeArgs = [...image.nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const daemon = await startDaemon(['--kubelet-dir', kubeletDir, ...flags], { ...image.env, ...env }, { nodeArgs, ...(build ? { cli: build.cli } : {}) });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await daemon.get('/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`daemon not ready after ${readyTimeoutMs} ms`);

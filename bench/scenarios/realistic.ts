@@ -51,9 +51,9 @@ export interface RealisticResult {
   readonly bodyBytes: number;
 }
 
-const NODE = 'bench-node';
+export const NODE = 'bench-node';
 
-async function measure(pid: number, url: string, o: RealisticOptions, idle: boolean): Promise<Omit<RealisticResult, 'tool' | 'paths' | 'sources' | 'firstCycleMs'>> {
+export async function measure(pid: number, url: string, o: Pick<RealisticOptions, 'warmupMs' | 'windowMs' | 'scrapeEveryMs'>, idle: boolean): Promise<Omit<RealisticResult, 'tool' | 'paths' | 'sources' | 'firstCycleMs'>> {
   await sleep(o.warmupMs);
   // V8 lets the heap grow to about twice what is live before a full collection: anonymous
   // memory saws up and down from cycle to cycle, so its peak is reported beside the last value.
@@ -115,13 +115,30 @@ async function measure(pid: number, url: string, o: RealisticOptions, idle: bool
   };
 }
 
-export async function runRealistic(o: RealisticOptions): Promise<RealisticResult[]> {
+export interface RealisticNode {
+  readonly kubeletDir: string;
+  readonly kubeconfig: string;
+  readonly published: readonly string[];
+  readonly pvs: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The node's kubelet tree on one FUSE client, and an API server holding its pods, their
+ * claims, one mount pod per PV and as many pods of another node. `ttlMs` is the FUSE
+ * fixture's failsafe lifetime: it must outlast the run, or the mounts die mid-run.
+ */
+export async function buildRealisticNode(o: Pick<RealisticOptions, 'pods' | 'volumesPerPod' | 'podsPerPv'>, ttlMs: number): Promise<RealisticNode> {
   const tree = createKubeletTree('bench-realistic');
   const api = await startFakeApiServer();
-  // The fixture's failsafe lifetime must outlast the three tools' windows, or the mounts die mid-run.
-  const server = await startFuse(path.join(tree.root, 'jfs'), { ttlMs: 3 * (o.warmupMs + 2 * o.windowMs) + 15 * 60_000 });
-  const published: string[] = [];
+  const server = await startFuse(path.join(tree.root, 'jfs'), { ttlMs });
+  const close = async () => {
+    server.cleanup();
+    await api.close();
+    tree.remove();
+  };
   try {
+    const published: string[] = [];
     const pvs = (o.pods * o.volumesPerPod) / o.podsPerPv;
     const targetsOf = new Map<string, string[]>();
     const pairs: [string, string][] = [];
@@ -144,18 +161,31 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
     // Pods of other nodes, which the field selector keeps out.
     for (let p = 0; p < o.pods; p++) api.putPod(appPod({ uid: newPodUid(), name: `other-${p}`, node: 'other-node' }));
     bindMany(pairs);
+    return { kubeletDir: tree.kubeletDir, kubeconfig: api.kubeconfig, published, pvs, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
 
+/** Throws unless every published path is healthy: figures from a node whose mounts went bad mid-run would measure another workload. */
+export async function assertAllHealthy(url: string, published: readonly string[]): Promise<void> {
+  const states = pathStates((await scrape(url)).text);
+  const healthy = published.filter((p) => states.get(p) === 'healthy').length;
+  if (healthy !== published.length) throw new Error(`realistic node: ${healthy} of ${published.length} paths healthy at the end of the window`);
+}
+
+export async function runRealistic(o: RealisticOptions): Promise<RealisticResult[]> {
+  const node = await buildRealisticNode(o, 3 * (o.warmupMs + 2 * o.windowMs) + 15 * 60_000);
+  try {
     const out: RealisticResult[] = [];
-    const shape = { paths: published.length, sources: pvs };
+    const shape = { paths: node.published.length, sources: node.pvs };
     const flags = ['--node-name', NODE, ...(o.flags ?? [])];
     for (const kube of [false, true]) {
-      const prober = await startProber(tree.kubeletDir, kube ? [...flags, '--kubeconfig', api.kubeconfig] : flags, 120_000, { JFS_PROBER_KUBE: kube ? 'auto' : 'off' });
+      const prober = await startProber(node.kubeletDir, kube ? [...flags, '--kubeconfig', node.kubeconfig] : flags, 120_000, { JFS_PROBER_KUBE: kube ? 'auto' : 'off' });
       try {
         const m = await measure(prober.pid, `${prober.daemon.url}/metrics`, o, true);
-        // Figures from a node whose mounts went bad mid-run would measure another workload.
-        const states = pathStates((await scrape(`${prober.daemon.url}/metrics`)).text);
-        const healthy = published.filter((p) => states.get(p) === 'healthy').length;
-        if (healthy !== published.length) throw new Error(`realistic node: ${healthy} of ${published.length} paths healthy at the end of the window`);
+        await assertAllHealthy(`${prober.daemon.url}/metrics`, node.published);
         out.push({ tool: `prober, Kubernetes mode ${kube ? 'on' : 'off'}`, ...shape, firstCycleMs: prober.readyMs, ...m });
       } finally {
         await prober.stop();
@@ -163,7 +193,8 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
     }
     const version = nodeExporterVersion();
     if (version) {
-      const ne = await startNodeExporter(tree.root, tree.podsDir, 5);
+      const root = path.dirname(node.kubeletDir);
+      const ne = await startNodeExporter(root, path.join(node.kubeletDir, 'pods'), 5);
       try {
         out.push({ tool: `node_exporter ${version}`, ...shape, ...(await measure(ne.child.pid!, ne.url, o, false)) });
       } finally {
@@ -172,8 +203,6 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
     }
     return out;
   } finally {
-    server.cleanup();
-    await api.close();
-    tree.remove();
+    await node.close();
   }
 }
