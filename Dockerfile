@@ -35,8 +35,8 @@ ENV NODE_ENV=production
 # when its limit is the default (a share of the node's memory), 2× at this limit or below; at
 # 10,000 paths the daemon's RSS fell from 199 to 119 MiB. Its live heap there is ~26 MB, and the
 # DaemonSet's memory limit (512Mi) is reached before this one.
-# The bench and the soak run the daemon with the same options and the ENTRYPOINT's node flags
-# (bench/lib/prober.ts reads them here).
+# The bench and the soak run the daemon with this stage's ENV and the ENTRYPOINT's node flags
+# (bench/lib/image-runtime.ts reads them here).
 ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=256"
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -49,9 +49,10 @@ RUN chmod 0755 dist/src/cli/index.js && ln -s /app/dist/src/cli/index.js /usr/lo
 # capability (no ambient set) to read them otherwise. See README.
 USER 0:0
 EXPOSE 9567
-# --optimize-for-size (a V8 flag, which NODE_OPTIONS does not take): V8 keeps its optimizing
-# compiler but grows the heap less and favours smaller code. On the realistic node (110 pods ×
-# 3 volumes) the daemon's anonymous memory fell from ~29 to ~23 MiB for the same CPU within
-# noise; at 2,100 paths probed every 2 s, -9 MiB for +4-8 % CPU (docs/benchmarks.md).
-ENTRYPOINT ["node", "--optimize-for-size", "/app/dist/src/cli/index.js"]
+# glibc gives threads arenas of their own, up to 8 a core, and the daemon and its probe helper
+# run dozens of threads (libuv's pool, V8's workers). Two arenas: 1.6-2 MiB less anonymous
+# memory on the realistic node (110 pods × 3 volumes), no CPU that could be measured
+# (docs/benchmarks.md, where V8's --optimize-for-size and what else was tried are weighed).
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "/app/dist/src/cli/index.js"]
 CMD ["serve"]
