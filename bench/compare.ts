@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CLI } from '../test/fixtures/daemon.js';
 import { cleanupAll, mountPrivileges, reexecInPrivateMountNamespace } from '../test/fixtures/mounts.js';
 import { imageRuntime, type ImageRuntime } from './lib/image-runtime.js';
 import { describeMachine } from './lib/machine.js';
@@ -46,8 +47,6 @@ function positive(name: string): number {
   return n;
 }
 
-const HERE = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
 /** Another checkout's CLI and the way its image starts it. */
 function checkout(dir: string): Build {
   const cli = path.join(dir, 'dist/src/cli/index.js');
@@ -69,7 +68,7 @@ function variant(spec: string): [string, Build] {
     else fail(`--variant ${name}: ${JSON.stringify(token)} is neither a node flag (--…) nor ENV=value`);
   }
   const image: ImageRuntime = { env, nodeArgs };
-  return [name, { cli: path.join(HERE, 'dist/src/cli/index.js'), image }];
+  return [name, { cli: CLI, image }];
 }
 
 interface Run {

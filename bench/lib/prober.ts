@@ -19,8 +19,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The daemon as the image starts it (its Dockerfile's final ENV and ENTRYPOINT): measured as it runs on a node. */
 export const IMAGE: ImageRuntime = imageRuntime(fs.readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8'));
-export const IMAGE_NODE_OPTIONS = IMAGE.env.NODE_OPTIONS ?? '';
-export const IMAGE_NODE_ARGS = IMAGE.nodeArgs;
 
 /** Set by `--cpu-prof=<dir>`: the daemon writes a V8 CPU profile there on exit. */
 let profileDir: string | undefined;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createFleet } from '../lib/fleet.js';
 import { readText } from '../lib/machine.js';
-import { IMAGE_NODE_OPTIONS, startProber, sleep } from '../lib/prober.js';
+import { IMAGE, startProber, sleep } from '../lib/prober.js';
 import { scrape, scrapeGzip } from '../lib/scrape.js';
 import { median, quantile } from '../lib/stats.js';
 import { timedScrapes } from './scale.js';
@@ -139,7 +139,7 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
     fleet.add('a', o.paths);
     for (let i = 0; i < o.starts; i++) {
       // The image's options, and a heap snapshot on SIGUSR2 (costs nothing until asked).
-      const env = { NODE_OPTIONS: `${IMAGE_NODE_OPTIONS} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` };
+      const env = { NODE_OPTIONS: `${IMAGE.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` };
       const prober = await startProber(fleet.tree.kubeletDir, ['--publish-grace', '0s'], 120_000, env);
       try {
         await sleep(o.settleMs);

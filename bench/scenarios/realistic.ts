@@ -116,7 +116,9 @@ export async function measure(pid: number, url: string, o: Pick<RealisticOptions
 }
 
 export interface RealisticNode {
+  readonly root: string;
   readonly kubeletDir: string;
+  readonly podsDir: string;
   readonly kubeconfig: string;
   readonly published: readonly string[];
   readonly pvs: number;
@@ -161,7 +163,7 @@ export async function buildRealisticNode(o: Pick<RealisticOptions, 'pods' | 'vol
     // Pods of other nodes, which the field selector keeps out.
     for (let p = 0; p < o.pods; p++) api.putPod(appPod({ uid: newPodUid(), name: `other-${p}`, node: 'other-node' }));
     bindMany(pairs);
-    return { kubeletDir: tree.kubeletDir, kubeconfig: api.kubeconfig, published, pvs, close };
+    return { root: tree.root, kubeletDir: tree.kubeletDir, podsDir: tree.podsDir, kubeconfig: api.kubeconfig, published, pvs, close };
   } catch (err) {
     await close();
     throw err;
@@ -193,8 +195,7 @@ export async function runRealistic(o: RealisticOptions): Promise<RealisticResult
     }
     const version = nodeExporterVersion();
     if (version) {
-      const root = path.dirname(node.kubeletDir);
-      const ne = await startNodeExporter(root, path.join(node.kubeletDir, 'pods'), 5);
+      const ne = await startNodeExporter(node.root, node.podsDir, 5);
       try {
         out.push({ tool: `node_exporter ${version}`, ...shape, ...(await measure(ne.child.pid!, ne.url, o, false)) });
       } finally {
