@@ -13,7 +13,6 @@ import { addPathFamilies, LOOP } from './path-families.js';
 import { createPathSeries, type PathSeries } from './path-series.js';
 import { createScrapeBody, type ScrapeBody } from './scrape-body.js';
 
-
 export interface MetricsSources {
   readonly tracker: PathTracker;
   readonly inFlight: () => number;
