@@ -64,8 +64,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   });
   const app = createApp({
     logger,
-    isReady: readiness.ready,
-    notReadyReason: () => readiness.reason() ?? '',
+    notReady: readiness.reason,
     renderMetrics: (format, gzip) => core.metrics.body.render(format, gzip),
     status: () =>
       statusDocument({

@@ -20,9 +20,8 @@ export interface AppDeps {
   readonly status: () => object;
   /** The HTML page at `/` (see status-page.ts). */
   readonly statusPage: () => string;
-  readonly isReady: () => boolean;
-  /** What /readyz says while not ready. */
-  readonly notReadyReason?: () => string;
+  /** Why the daemon is not ready, said by /readyz; undefined when it is (src/readiness.ts). */
+  readonly notReady: () => string | undefined;
   readonly logger: Logger;
 }
 
@@ -37,8 +36,8 @@ export function createApp(deps: AppDeps): Koa {
       '/metrics': metricsRoute(deps.renderMetrics),
       '/healthz': (ctx) => plain(ctx, 200, 'ok\n'),
       '/readyz': (ctx) => {
-        const ready = deps.isReady();
-        plain(ctx, ready ? 200 : 503, ready ? 'ready\n' : `${deps.notReadyReason?.() ?? 'waiting for the first probe cycle'}\n`);
+        const why = deps.notReady();
+        plain(ctx, why === undefined ? 200 : 503, `${why ?? 'ready'}\n`);
       },
       '/status': (ctx) => {
         ctx.type = 'application/json; charset=utf-8';

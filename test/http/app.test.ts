@@ -15,7 +15,7 @@ async function serve(over: Partial<AppDeps> = {}) {
   const body = createScrapeBody({ kept: { revision: () => 0, render: () => '' }, fresh: (f) => renderRegistry(registry, f) });
   const app = createApp({
     logger: createLogger({ write: () => {} }),
-    isReady: () => ready,
+    notReady: () => (ready ? undefined : 'waiting for the first probe cycle'),
     renderMetrics: (f, gzip) => body.render(f, gzip),
     status: () => ({ paths: [] }),
     statusPage: () => '<!doctype html><title>page</title>juicefs-path-prober 1.2.3',

@@ -19,7 +19,7 @@ async function serve(t: { teardown(fn: () => unknown): void }) {
   const tracker = testTracking();
   const metrics = testMetrics({ tracker: tracker.tracker });
   for (let i = 0; i < 200; i++) tracker.observe(volume(i), { state: 'healthy', detail: '' });
-  const app = createApp({ logger, isReady: () => true, renderMetrics: (f, gzip) => metrics.body.render(f, gzip), status: () => ({}), statusPage: () => '' });
+  const app = createApp({ logger, notReady: () => undefined, renderMetrics: (f, gzip) => metrics.body.render(f, gzip), status: () => ({}), statusPage: () => '' });
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => {

@@ -19,7 +19,7 @@ let server: http.Server;
 test.before(async () => {
   const app = createApp({
     logger: createLogger({ write: () => {} }),
-    isReady: () => true,
+    notReady: () => undefined,
     renderMetrics: async (format, gzip) => (gzip ? gzipSync(format) : Buffer.from(format)),
     status: () => ({}),
     statusPage: () => '',
