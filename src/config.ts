@@ -2,6 +2,7 @@
 // read by the wiring. Plain data, so every part below cli/ can take it without
 // importing the parser.
 
+import type { ConditionOptions, EvictOptions } from './act/pod-actions.js';
 import type { KubeMode } from './kube/detect.js';
 import type { LogLevel } from './log/logger.js';
 
@@ -28,4 +29,8 @@ export interface Config {
   readonly kubeconfig: string | undefined;
   /** Per-path duration, last-probe and state-since series on /metrics (the JSON /status has them either way). */
   readonly pathTiming: boolean;
+  /** Opt-in: keep a readiness-gate condition on each pod with a JuiceFS path (Kubernetes mode, serve). */
+  readonly podCondition: ConditionOptions | undefined;
+  /** Opt-in: evict pods stuck on a dead mount (Kubernetes mode, serve). */
+  readonly evict: EvictOptions | undefined;
 }

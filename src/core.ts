@@ -4,6 +4,7 @@
 // wiring (main.ts) and check (cli/check.ts) decide when a cycle runs.
 
 import { realpath } from 'node:fs/promises';
+import type { PodActions } from './act/pod-actions.js';
 import type { Config } from './config.js';
 import { createMountPodFold, type VerdictFold } from './classify/mount-pod.js';
 import { createOrphanFold } from './classify/orphan.js';
@@ -152,6 +153,12 @@ export function kubeExtras(kube: Pick<KubeEnrichment, 'podGone' | 'mountPodOf' |
 export function reportToKube(core: Pick<Core, 'tracker' | 'lifecycle'>, events: KubeEvents): void {
   core.tracker.onTransition((t) => events.transition(t));
   core.lifecycle.onRemove((v) => events.pathRemoved(v));
+}
+
+/** The opt-in actions hear what the tracker and lifecycle say, as the events do. */
+export function reportToActions(core: Pick<Core, 'tracker' | 'lifecycle'>, actions: Pick<PodActions, 'transition' | 'pathRemoved'>): void {
+  core.tracker.onTransition((t) => actions.transition(t));
+  core.lifecycle.onRemove((v) => actions.pathRemoved(v));
 }
 
 /** Mount pods change verdicts: a burst of changes asks for one cycle, at most once a second. */

@@ -4,8 +4,9 @@
 // in the modules wired.
 
 import type { AddressInfo } from 'node:net';
+import { createPodActions } from './act/pod-actions.js';
 import type { Config } from './config.js';
-import { createCore, cycleOnMountPodChange, kubeExtras, reportToKube, type Core, type Deps } from './core.js';
+import { createCore, cycleOnMountPodChange, kubeExtras, reportToActions, reportToKube, type Core, type Deps } from './core.js';
 import { createScheduler } from './cycle/scheduler.js';
 import { createPodDiscovery } from './discovery/pod-discovery.js';
 import { createApp } from './http/app.js';
@@ -13,6 +14,7 @@ import { createHttpServer, listen } from './http/server.js';
 import { statusDocument } from './http/status-document.js';
 import { renderStatusPage } from './http/status-page.js';
 import { openKubeMode } from './kube/mode.js';
+import { registerActionMetrics } from './metrics/action-metrics.js';
 import { registerKubeMetrics } from './metrics/kube-metrics.js';
 import { createReadiness } from './readiness.js';
 
@@ -43,6 +45,16 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   // Kubernetes mode both ways, each on its own interface: what it tells the cycle, what it is told.
   const stopKick = mode.kube ? cycleOnMountPodChange(mode.kube, () => scheduler.trigger(), clock) : () => {};
   if (mode.kube) reportToKube(core, mode.kube);
+  // Opt-in: a readiness-gate condition and evictions, after each cycle and on each change.
+  const actions =
+    mode.kube && (config.podCondition || config.evict)
+      ? createPodActions({ api: mode.kube, paths: () => core.tracker.list(), clock, logger, condition: config.podCondition, evict: config.evict })
+      : undefined;
+  if (actions) {
+    reportToActions(core, actions);
+    scheduler.onCycle(() => actions.reconcile());
+    registerActionMetrics(core.metrics.registry, actions.counters, { condition: config.podCondition !== undefined, evict: config.evict !== undefined });
+  }
 
   const discovery = createPodDiscovery({
     layout: core.layout,
@@ -115,6 +127,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
     core,
     async stop() {
       scheduler.stop();
+      actions?.stop();
       stopKick();
       mode.kube?.stop();
       server.close();
@@ -138,8 +151,11 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
   if (kube) {
     registerKubeMetrics({ registry: core.metrics.registry, pathSeries: core.metrics.pathSeries, owner: kube.owner, ownerRevision: kube.ownerRevision, stale: kube.isStale, counters: kube.counters });
     logger.info('kubernetes mode on', { source: mode.source.kind === 'kubeconfig' ? mode.source.path : mode.source.kind, node: config.nodeName });
+    if (config.podCondition) logger.info('pod condition on', { condition: config.podCondition.type });
+    if (config.evict) logger.info('evictions on', { mode: config.evict.mode, after_s: config.evict.afterMs / 1000, max: config.evict.max, window_s: config.evict.windowMs / 1000 });
   } else {
     logger.info('kubernetes mode off', { why: kubeOff });
+    if (config.podCondition || config.evict) logger.warn('--pod-condition and --evict-after need Kubernetes mode, which is off: no pod is acted on', { why: kubeOff });
   }
   return daemon;
 }

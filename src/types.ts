@@ -95,3 +95,24 @@ export interface Transition {
   readonly detail: string;
   readonly at: number;
 }
+
+/** A pod condition as the API holds it. */
+export interface PodConditionValue {
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What the opt-in actions (pod condition, eviction) know of an application pod, from the API. */
+export interface PodFacts {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Kind of the controller that owns the pod (ReplicaSet, StatefulSet, Job, ...); '' for a bare pod. */
+  readonly controllerKind: string;
+  /** A JuiceFS mount pod or the CSI node pod: the mount's own side, never acted on. */
+  readonly juicefsSystem: boolean;
+  readonly deleting: boolean;
+  /** The pod's conditions of qualified types (`prefix/name`), by type. */
+  readonly conditions: ReadonlyMap<string, PodConditionValue>;
+}

@@ -20,6 +20,9 @@ interface FlagSpec {
   readonly multiple?: boolean;
 }
 
+/** The condition --pod-condition=on keeps; a pod's readinessGates name it. */
+export const DEFAULT_CONDITION = 'juicefs-path-prober.io/volumes-healthy';
+
 export const FLAGS: Record<string, FlagSpec> = {
   'kubelet-dir': { env: 'JFS_PROBER_KUBELET_DIR', def: '/var/lib/kubelet', help: 'kubelet root directory' },
   mountinfo: { env: 'JFS_PROBER_MOUNTINFO', def: '/proc/self/mountinfo', help: 'mount table to read' },
@@ -36,9 +39,19 @@ export const FLAGS: Record<string, FlagSpec> = {
   kube: { env: 'JFS_PROBER_KUBE', def: 'auto', help: 'Kubernetes mode: auto (on with an in-cluster service account or --kubeconfig), on, off (serve only)' },
   kubeconfig: { env: 'JFS_PROBER_KUBECONFIG', def: '', help: 'kubeconfig file to reach the API server with (default: in-cluster)' },
   'path-timing': { env: 'JFS_PROBER_PATH_TIMING', def: 'off', help: 'on: also export per-path last probe duration, last probe time and state-since series (three more series per path)' },
+  'pod-condition': { env: 'JFS_PROBER_POD_CONDITION', def: 'off', help: `on: keep the condition ${DEFAULT_CONDITION} on every pod with a JuiceFS path, for readinessGates (or give another qualified type); needs Kubernetes mode and RBAC to patch pods/status` },
+  'pod-condition-timeout-grace': { env: 'JFS_PROBER_POD_CONDITION_TIMEOUT_GRACE', def: '1m', help: 'how long a path may stay `timeout` before the pod condition goes False' },
+  'evict-after': { env: 'JFS_PROBER_EVICT_AFTER', def: '', help: 'evict a pod whose path has been disconnected, not_mounted or io_error this long while its volume mounts healthy again on the node (off when empty); needs Kubernetes mode and RBAC to create pods/eviction' },
+  evict: { env: 'JFS_PROBER_EVICT', def: 'dry-run', help: 'with --evict-after: dry-run (an Event and a metric, no eviction) or on' },
+  'evict-max': { env: 'JFS_PROBER_EVICT_MAX', def: '2', help: 'at most this many evictions per --evict-window on this node' },
+  'evict-window': { env: 'JFS_PROBER_EVICT_WINDOW', def: '10m', help: 'the window of --evict-max' },
+  'evict-jobs': { env: 'JFS_PROBER_EVICT_JOBS', def: 'off', help: 'on: Job pods may be evicted too' },
+  'evict-kube-system': { env: 'JFS_PROBER_EVICT_KUBE_SYSTEM', def: 'off', help: 'on: kube-system pods may be evicted too' },
 };
 
 const KUBE_MODES: readonly KubeMode[] = ['auto', 'on', 'off'];
+/** A qualified name: an optional DNS subdomain prefix and `/`, then a name part (what the API takes as a condition type). */
+const QUALIFIED = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 
 export function usage(): string {
   const lines = [
@@ -66,6 +79,9 @@ export const DURATION_RANGES: Record<string, { readonly min: number; readonly ma
   timeout: { min: 10, max: MAX_TIMER_MS },
   resync: { min: 1000, max: MAX_TIMER_MS },
   'publish-grace': { min: 0, max: MAX_TIMER_MS },
+  'pod-condition-timeout-grace': { min: 0, max: MAX_TIMER_MS },
+  'evict-after': { min: 1000, max: MAX_TIMER_MS },
+  'evict-window': { min: 1000, max: MAX_TIMER_MS },
 };
 
 /** A bound as operators write it; the timer limit in words, since 2147483647ms means nothing to anyone. */
@@ -175,6 +191,36 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const pathTimingText = raw('path-timing').trim();
   if (pathTimingText !== 'on' && pathTimingText !== 'off') throw new UsageError(`--path-timing: "${pathTimingText}" is not one of on, off`, 'path-timing');
 
+  const onOff = (name: string): boolean => {
+    const v = raw(name).trim();
+    if (v !== 'on' && v !== 'off') throw new UsageError(`--${name}: "${v}" is not one of on, off`, name);
+    return v === 'on';
+  };
+  // The actions write to the API: asked for where they cannot run, they are a usage error, not silently nothing.
+  const needsKube = (name: string) => {
+    if (command !== 'serve') throw new UsageError(`--${name}: only \`serve\` acts on pods`, name);
+    if (kube === 'off') throw new UsageError(`--${name}: needs Kubernetes mode (--kube is off)`, name);
+  };
+  const conditionText = raw('pod-condition').trim();
+  let podCondition: Config['podCondition'];
+  if (conditionText !== 'off' && conditionText !== '') {
+    const type = conditionText === 'on' ? DEFAULT_CONDITION : conditionText;
+    if (!QUALIFIED.test(type) || type.length > 316) throw new UsageError(`--pod-condition: "${conditionText}" is not on, off or a qualified condition type (prefix/name, e.g. ${DEFAULT_CONDITION})`, 'pod-condition');
+    needsKube('pod-condition');
+    podCondition = { type, timeoutGraceMs: duration('pod-condition-timeout-grace', raw('pod-condition-timeout-grace')) };
+  }
+  let evict: Config['evict'];
+  const evictAfterText = raw('evict-after').trim();
+  if (evictAfterText !== '' && evictAfterText !== 'off') {
+    const afterMs = duration('evict-after', evictAfterText);
+    needsKube('evict-after');
+    const mode = raw('evict').trim();
+    if (mode !== 'on' && mode !== 'dry-run') throw new UsageError(`--evict: "${mode}" is not one of dry-run, on`, 'evict');
+    const maxText = raw('evict-max').trim();
+    if (!/^\d+$/.test(maxText) || Number(maxText) < 1 || Number(maxText) > 1000) throw new UsageError(`--evict-max: "${maxText}" must be a whole number from 1 to 1000`, 'evict-max');
+    evict = { afterMs, mode, max: Number(maxText), windowMs: duration('evict-window', raw('evict-window')), jobs: onOff('evict-jobs'), kubeSystem: onOff('evict-kube-system') };
+  }
+
   return {
     kind: 'run',
     config: {
@@ -194,6 +240,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       kube,
       kubeconfig,
       pathTiming: pathTimingText === 'on',
+      podCondition,
+      evict,
     },
   };
 }

@@ -2,10 +2,12 @@
 // interfaces: what it tells the cycle (KubeEnrichment: who a path belongs to,
 // which mount pod serves it, whether its pod is gone, how a pod volume is
 // published, and when any of that changes) and what it is told (KubeEvents:
-// transitions and removals, output only). Our own types only; the API's stay
+// transitions and removals, output only); and, for the opt-in actions only,
+// what they may read and do (KubeActions). Our own types only; the API's stay
 // inside kube/.
 
-import type { MountPodState, PathOwner, Transition, VolumePath } from '../types.js';
+import type { EventType } from './types.js';
+import type { MountPodState, PathOwner, PodConditionValue, PodFacts, Transition, VolumePath } from '../types.js';
 
 export interface KubeCounters {
   readonly lists: number;
@@ -41,8 +43,27 @@ export interface KubeEvents {
   pathRemoved(volume: VolumePath): void;
 }
 
+/** What an eviction came to: done, refused for now (a PodDisruptionBudget: 429), or the pod is no longer the one asked about. */
+export type EvictOutcome = { readonly result: 'evicted' } | { readonly result: 'refused'; readonly retryAfterMs: number; readonly message: string } | { readonly result: 'gone' };
+
+/** The opt-in actions' view: the pods, and the two writes (--pod-condition, --evict-after). */
+export interface KubeActions {
+  podFacts(podUid: string): PodFacts | undefined;
+  /** Listed and not stale: the only view worth acting on. */
+  current(): boolean;
+  mountPodOf(volume: VolumePath): MountPodState | undefined;
+  /** Sets one condition on the pod's status; `transition`: its status changes (lastTransitionTime moves). Rejects on failure. */
+  setPodCondition(pod: PodFacts, type: string, value: PodConditionValue, transition: boolean): Promise<void>;
+  /** Through the Eviction API (never a delete); rejects on a failure that may pass. */
+  evict(pod: PodFacts): Promise<EvictOutcome>;
+  /** Queues an Event on the pod, like the transitions' events. */
+  podEvent(e: { podUid: string; subject: string; type: EventType; reason: string; message: string }): void;
+  /** Any pod on the node changed: a condition may be due. */
+  onPodsChange(listener: () => void): void;
+}
+
 /** The adapter: both sides, and its own life and state. */
-export interface Kube extends KubeEnrichment, KubeEvents {
+export interface Kube extends KubeEnrichment, KubeEvents, KubeActions {
   start(): void;
   stop(): void;
   /** Listed, current, and every claim read: labels are as complete as they will get. */

@@ -1,9 +1,9 @@
-// The client the Kubernetes adapter talks through: the five calls it makes,
+// The client the Kubernetes adapter talks through: the calls it makes,
 // shaped as @kubernetes/client-node's (whose types describe the objects), but
 // served by plain HTTP (http-client.ts) so the library is never resident.
 
 import http from 'node:http';
-import type { CoreV1Event, V1PersistentVolumeClaim, V1PodList } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Eviction, V1PersistentVolumeClaim, V1PodList } from '@kubernetes/client-node';
 
 /** Per request: a signal that abandons it (its connection is closed, not left to time out). */
 export interface RequestOptions {
@@ -16,6 +16,10 @@ export interface KubeCore {
   createNamespacedEvent(p: { namespace: string; body: CoreV1Event }, o?: RequestOptions): Promise<unknown>;
   /** Always a JSON merge patch (the only kind the daemon sends). */
   patchNamespacedEvent(p: { name: string; namespace: string; body: object }, o?: RequestOptions): Promise<unknown>;
+  /** A strategic merge patch of a pod's status: conditions merge by type, so kubelet's stay. (--pod-condition) */
+  patchNamespacedPodStatus(p: { name: string; namespace: string; body: object }, o?: RequestOptions): Promise<unknown>;
+  /** The Eviction API: PodDisruptionBudgets decide, a 429 says not now. (--evict-after) */
+  createNamespacedPodEviction(p: { name: string; namespace: string; body: V1Eviction }, o?: RequestOptions): Promise<unknown>;
 }
 
 export interface KubeWatch {
@@ -59,4 +63,4 @@ export class KubeApiError extends Error {
   }
 }
 
-export const PatchStrategy = { MergePatch: 'application/merge-patch+json' } as const;
+export const PatchStrategy = { MergePatch: 'application/merge-patch+json', StrategicMergePatch: 'application/strategic-merge-patch+json' } as const;

@@ -1,5 +1,6 @@
-// The five requests the daemon makes of the API server, as plain HTTP: list
-// and watch pods, read a claim, create and patch events. Credentials, their
+// The requests the daemon makes of the API server, as plain HTTP: list and
+// watch pods, read a claim, create and patch events; and, only when asked
+// (--pod-condition, --evict-after), patch a pod's status and evict a pod. Credentials, their
 // refresh and the connection pool are credentials.ts's; here each request
 // gets the ones current when it starts. A request has a deadline (the clock's,
 // through p-timeout) and may be abandoned through its caller's signal: either
@@ -124,6 +125,9 @@ export async function createHttpClient(o: { initial: LoadedKubeConfig; base: URL
       createNamespacedEvent: (p, ro) => call('POST', url(`/api/v1/namespaces/${seg(p.namespace)}/events`), json(p.body), ro),
       patchNamespacedEvent: (p, ro) =>
         call('PATCH', url(`/api/v1/namespaces/${seg(p.namespace)}/events/${seg(p.name)}`), { type: PatchStrategy.MergePatch, data: JSON.stringify(p.body) }, ro),
+      patchNamespacedPodStatus: (p, ro) =>
+        call('PATCH', url(`/api/v1/namespaces/${seg(p.namespace)}/pods/${seg(p.name)}/status`), { type: PatchStrategy.StrategicMergePatch, data: JSON.stringify(p.body) }, ro),
+      createNamespacedPodEviction: (p, ro) => call('POST', url(`/api/v1/namespaces/${seg(p.namespace)}/pods/${seg(p.name)}/eviction`), json(p.body), ro),
     },
     watch: {
       // A watch has no deadline of its own: it is long by design; its owner ends it (kube.ts).

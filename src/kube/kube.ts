@@ -17,6 +17,7 @@ import { createEventRecorder, type EventRecorder, type EventResult } from './eve
 import { podEventSink, REASON_RECOVERED, REASON_UNHEALTHY } from './event-sink.js';
 import { createPodCache, type PodCache } from './pod-cache.js';
 import { podSource } from './pod-source.js';
+import { podWrites } from './pod-writes.js';
 import { createResourceWatch, statusOf, type ResourceWatch } from './resource-watch.js';
 import { slimPod } from './slim.js';
 import type { EventType, PodRecord } from './types.js';
@@ -53,6 +54,10 @@ export function createKube(opts: KubeOptions): Kube {
   const listeners: (() => void)[] = [];
   const mountPodsChanged = () => {
     for (const l of listeners) l();
+  };
+  const podListeners: (() => void)[] = [];
+  const podsChanged = () => {
+    for (const l of podListeners) l();
   };
   let lists = 0;
   let watchFailures = 0;
@@ -106,6 +111,7 @@ export function createKube(opts: KubeOptions): Kube {
       logger.info('kubernetes pod cache synced', { pods: records.length, mount_pods: cache.mountPods.size() });
       recorder.poke();
       mountPodsChanged();
+      podsChanged();
     },
     onEvent(type, raw) {
       const pod = slimPod(raw);
@@ -122,6 +128,7 @@ export function createKube(opts: KubeOptions): Kube {
       recorder.poke();
       // A mount pod's (or CSI node pod's) state, or a pod gone (its paths orphaned), changes verdicts.
       if (pod.mount || pod.csiNode || type === 'DELETED') mountPodsChanged();
+      podsChanged();
     },
     onFailure(err) {
       watchFailures++;
@@ -154,6 +161,7 @@ export function createKube(opts: KubeOptions): Kube {
 
   // No mount pod serves a path in process mount mode: the CSI node pod runs its client.
   const mountPodOf = (v: VolumePath) => cache.mountPods.lookup(v.podUid, v.pv) ?? cache.processHost();
+  const writes = podWrites(client, clock);
 
   return {
     start: () => podWatch.start(),
@@ -226,6 +234,16 @@ export function createKube(opts: KubeOptions): Kube {
     counters: () => ({ lists, watchFailures, claimErrors, authErrors: client.authErrors(), events }),
     authError: () => client.authError(),
     onMountPodChange: (l) => void listeners.push(l),
+    podFacts(uid) {
+      const p = cache.get(uid);
+      if (!p) return undefined;
+      return { uid, namespace: p.namespace, name: p.name, controllerKind: p.controllerKind, juicefsSystem: Boolean(p.mount || p.csiNode), deleting: p.deleting, conditions: p.conditions };
+    },
+    current: () => synced && !podWatch.isStale(),
+    setPodCondition: writes.setPodCondition,
+    evict: writes.evict,
+    podEvent: (e) => recorder.record(e),
+    onPodsChange: (l) => void podListeners.push(l),
     status() {
       return {
         source: opts.source.kind === 'kubeconfig' ? `kubeconfig ${opts.source.path}` : 'in-cluster',

@@ -5,7 +5,7 @@
 // only in a short-lived loader process (config-main.ts): imported, it would keep
 // ~60 MiB resident in the daemon for its whole life, for the five requests the
 // daemon makes. Those are plain HTTP here: list and watch pods, read a claim,
-// create and patch events.
+// create and patch events; with the opt-in actions, patch a pod's status and evict.
 
 import { UsageError, errorMessage } from '../errors.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -66,6 +66,8 @@ export function openKube(source: Exclude<KubeSource, { kind: 'off' }>, opts: { c
       readNamespacedPersistentVolumeClaim: async (p, o) => (await ready()).core.readNamespacedPersistentVolumeClaim(p, o),
       createNamespacedEvent: async (p, o) => (await ready()).core.createNamespacedEvent(p, o),
       patchNamespacedEvent: async (p, o) => (await ready()).core.patchNamespacedEvent(p, o),
+      patchNamespacedPodStatus: async (p, o) => (await ready()).core.patchNamespacedPodStatus(p, o),
+      createNamespacedPodEviction: async (p, o) => (await ready()).core.createNamespacedPodEviction(p, o),
     },
     watch: {
       watch: async (path, query, onEvent, done) => (await ready()).watch.watch(path, query, onEvent, done),

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { PodConditionValue } from '../types.js';
 import type { CsiNodeRecord, MountPodRecord, PodRecord } from './types.js';
 
 export const MOUNT_POD_LABEL = 'app.kubernetes.io/name';
@@ -52,6 +53,17 @@ function runState(pod: V1Pod): { running: boolean; why: string } {
 }
 
 const NO_VOLUMES: ReadonlySet<string> = new Set();
+const NO_CONDITIONS: ReadonlyMap<string, PodConditionValue> = new Map();
+
+/** Conditions of qualified types only: the system ones (Ready, PodScheduled, ...) are kubelet's and never read here. */
+function customConditions(pod: V1Pod): ReadonlyMap<string, PodConditionValue> {
+  let out: Map<string, PodConditionValue> | undefined;
+  for (const c of pod.status?.conditions ?? []) {
+    if (!c.type?.includes('/')) continue;
+    (out ??= new Map()).set(c.type, { status: c.status ?? '', reason: c.reason ?? '', message: c.message ?? '' });
+  }
+  return out ?? NO_CONDITIONS;
+}
 
 export function slimPod(pod: V1Pod): PodRecord | undefined {
   const uid = pod.metadata?.uid;
@@ -77,6 +89,8 @@ export function slimPod(pod: V1Pod): PodRecord | undefined {
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     claims,
     inline: inline ?? NO_VOLUMES,
+    controllerKind: pod.metadata?.ownerReferences?.find((r) => r.controller === true)?.kind ?? '',
+    conditions: customConditions(pod),
     ...(isMount ? { mount: mountState(pod) } : {}),
     ...(isCsiNode ? { csiNode: csiNodeState(pod) } : {}),
   };

@@ -1,6 +1,8 @@
 // What the prober keeps of the Kubernetes objects it watches: small, plain,
 // and free of the API types, which stay in slim.ts.
 
+import type { PodConditionValue } from '../types.js';
+
 export interface PodRecord {
   readonly uid: string;
   readonly namespace: string;
@@ -16,6 +18,10 @@ export interface PodRecord {
   /** Set for the JuiceFS CSI node pod: whether it runs the node's JuiceFS clients itself
    * (process mount mode, `--by-process=true`: no mount pods), and its state. */
   readonly csiNode?: CsiNodeRecord;
+  /** Kind of the controller that owns the pod (ReplicaSet, StatefulSet, ...); '' for a bare pod. */
+  readonly controllerKind: string;
+  /** The pod's conditions of qualified types (`prefix/name`, the ones readiness gates use). */
+  readonly conditions: ReadonlyMap<string, PodConditionValue>;
 }
 
 export interface CsiNodeRecord {

@@ -24,7 +24,7 @@ export interface KubeMetricsSources {
 
 
 /** A counter that mirrors a running total kept elsewhere. */
-function follow(c: Counter<string>, seen: Map<string, number>, key: string, labels: Record<string, string>, total: number): void {
+export function follow(c: Counter<string>, seen: Map<string, number>, key: string, labels: Record<string, string>, total: number): void {
   const before = seen.get(key) ?? 0;
   if (total > before) c.inc(labels, total - before);
   seen.set(key, total);

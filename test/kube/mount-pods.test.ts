@@ -15,6 +15,8 @@ function mountPod(uid: string, targets: string[], o: { running?: boolean; why?: 
     deleting: false,
     claims: new Map(),
     inline: new Set(),
+    controllerKind: '',
+    conditions: new Map(),
     mount: { targets, running: o.running ?? true, why: o.why ?? '' },
   };
 }

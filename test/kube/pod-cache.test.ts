@@ -8,7 +8,7 @@ import { eventually } from '../fixtures/harness.js';
 import { manualTime } from '../fixtures/manual-time.js';
 
 function appPod(uid: string, claims: Record<string, string>, namespace = 'default'): PodRecord {
-  return { uid, namespace, name: `pod-${uid}`, phase: 'Running', deleting: false, claims: new Map(Object.entries(claims)), inline: new Set() };
+  return { uid, namespace, name: `pod-${uid}`, phase: 'Running', deleting: false, claims: new Map(Object.entries(claims)), inline: new Set(), controllerKind: 'ReplicaSet', conditions: new Map() };
 }
 
 /** Claims answered from a table ('' while unbound, an Error to fail); every read recorded. */
