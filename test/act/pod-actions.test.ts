@@ -201,7 +201,7 @@ test('a disruption budget\'s 429 is retried later and never escalated to a delet
   const ev = await until('event', () => s.api.events.find((e) => e.body.reason === REASON_EVICTED));
   t.like(ev.body, { type: 'Warning', involvedObject: { uid } });
   t.regex(String(ev.body.message), /disconnected for \d+s while mount pod kube-system\/juicefs-n1-pv-a is Running and Ready/);
-  t.deepEqual(unusedOverlayRules(s.api), ['patch pods/status'], 'the eviction rule is used (the condition is off here)');
+  t.deepEqual(unusedOverlayRules(s.api), [], 'both of the overlays\' rules are used');
 });
 
 test('a bare pod, a DaemonSet pod and a pod whose volume has no healthy mount on the node are never evicted', async (t) => {
