@@ -124,3 +124,36 @@ test('--path-timing is off by default, on from the flag or JFS_PROBER_PATH_TIMIN
   t.is((err as UsageError).flag, 'path-timing');
   t.regex(err!.message, /--path-timing/);
 });
+
+test('the pod actions are off by default; --pod-condition=on keeps the default condition type, or takes a qualified one', (t) => {
+  t.like(run([]), { podCondition: undefined, evict: undefined });
+  t.deepEqual(run(['--pod-condition', 'on']).podCondition, { type: 'juicefs-path-prober.io/volumes-healthy', timeoutGraceMs: 60_000 });
+  t.deepEqual(run(['--pod-condition=example.com/jfs-ok', '--pod-condition-timeout-grace=30s']).podCondition, { type: 'example.com/jfs-ok', timeoutGraceMs: 30_000 });
+  t.deepEqual(run([], { JFS_PROBER_POD_CONDITION: 'on' }).podCondition?.type, 'juicefs-path-prober.io/volumes-healthy');
+});
+
+test('--evict-after turns evictions on in dry run unless --evict=on, with the documented rails', (t) => {
+  t.deepEqual(run(['--evict-after', '5m']).evict, { afterMs: 300_000, mode: 'dry-run', max: 2, windowMs: 600_000, jobs: false, kubeSystem: false });
+  t.like(run(['--evict-after=90s', '--evict=on', '--evict-max=5', '--evict-window=1h', '--evict-jobs=on', '--evict-kube-system=on']).evict, { afterMs: 90_000, mode: 'on', max: 5, windowMs: 3_600_000, jobs: true, kubeSystem: true });
+});
+
+test('a bad action flag, or one asked for where it cannot act, is a usage error that names the flag', (t) => {
+  const cases: [string[], string][] = [
+    [['--pod-condition', 'volumes-healthy'], 'pod-condition'],
+    [['--pod-condition', 'Example.com/x'], 'pod-condition'],
+    [['--pod-condition', 'on', '--pod-condition-timeout-grace', 'x'], 'pod-condition-timeout-grace'],
+    [['--pod-condition', 'on', '--kube', 'off'], 'pod-condition'],
+    [['check', '--pod-condition', 'on'], 'pod-condition'],
+    [['--evict-after', '10ms'], 'evict-after'],
+    [['--evict-after', '5m', '--evict', 'yes'], 'evict'],
+    [['--evict-after', '5m', '--evict-max', '0'], 'evict-max'],
+    [['--evict-after', '5m', '--evict-window', 'soon'], 'evict-window'],
+    [['--evict-after', '5m', '--evict-jobs', 'true'], 'evict-jobs'],
+    [['--evict-after', '5m', '--kube', 'off'], 'evict-after'],
+  ];
+  for (const [argv, flag] of cases) {
+    const err = t.throws(() => parseCommandLine(argv, {}), { instanceOf: UsageError }, argv.join(' '));
+    t.is(err!.flag, flag, argv.join(' '));
+    t.true(err!.message.includes(`--${flag}`), err!.message);
+  }
+});

@@ -326,9 +326,16 @@ const KUBELET_ROOTS: Record<string, string> = {
   microk8s: '/var/snap/microk8s/common/var/lib/kubelet',
 };
 
+// The opt-in actions' overlays, each on the one before: what it adds to the DaemonSet's
+// args and which one rule, in a ClusterRole of its own.
+const ACTION_OVERLAYS: Record<string, { base: string; args: string[]; rule: { resources: string[]; verbs: string[] } }> = {
+  'pod-condition': { base: 'default', args: ['--pod-condition=on', '--pod-condition-timeout-grace=1m'], rule: { resources: ['pods/status'], verbs: ['patch'] } },
+  evict: { base: 'pod-condition', args: ['--evict-after=5m', '--evict=dry-run', '--evict-max=2', '--evict-window=10m'], rule: { resources: ['pods/eviction'], verbs: ['create'] } },
+};
+
 test('every overlay in overlays/ is one this file renders, and each has a kustomization', (t) => {
   const dirs = fs.readdirSync(OVERLAYS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  t.deepEqual(dirs.sort(), Object.keys(KUBELET_ROOTS).sort());
+  t.deepEqual(dirs.sort(), [...Object.keys(KUBELET_ROOTS), ...Object.keys(ACTION_OVERLAYS)].sort());
   for (const d of dirs) t.true(fs.existsSync(path.join(OVERLAYS, d, 'kustomization.yaml')), d);
 });
 
@@ -356,5 +363,31 @@ for (const [name, root] of Object.entries(KUBELET_ROOTS)) {
     t.is(parsed.config.kubeletDir, root);
     t.deepEqual(c.volumeMounts.map((m) => [m.mountPath, m.readOnly, m.mountPropagation]), [[root, true, 'HostToContainer']]);
     t.deepEqual(p.volumes.map((v) => v.hostPath), [{ path: root, type: 'Directory' }]);
+  });
+}
+
+for (const [name, o] of Object.entries(ACTION_OVERLAYS)) {
+  toolTest(`overlays/${name} is overlays/${o.base} plus its flags and one ClusterRole with one rule, bound to the prober`, ['kubectl'], (t) => {
+    const base = new Map(kustomize(t, path.join(OVERLAYS, o.base)).map((x) => [key(x), x]));
+    const rendered = kustomize(t, path.join(OVERLAYS, name));
+    const role = `juicefs-path-prober-${name}`;
+    t.deepEqual(rendered.map(key).sort(), [...base.keys(), `ClusterRole//${role}`, `ClusterRoleBinding//${role}`].sort());
+    for (const x of rendered) {
+      const want = base.get(key(x));
+      if (!want) continue;
+      if (x.kind === 'DaemonSet') (want as DaemonSetShape).spec.template.spec.containers[0]!.args.push(...o.args);
+      t.deepEqual(x, want, key(x));
+    }
+    const cr = rendered.find((x) => key(x) === `ClusterRole//${role}`) as K8sObject & { rules: unknown[] };
+    t.deepEqual(cr.rules, [{ apiGroups: [''], ...o.rule }]);
+    const crb = rendered.find((x) => key(x) === `ClusterRoleBinding//${role}`) as K8sObject & { subjects: unknown[]; roleRef: unknown };
+    t.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'juicefs-path-prober', namespace: 'kube-system' }]);
+    t.like(crb.roleRef, { kind: 'ClusterRole', name: role });
+    const ds = rendered.find((x) => x.kind === 'DaemonSet') as DaemonSetShape;
+    const parsed = parseCommandLine(ds.spec.template.spec.containers[0]!.args, { NODE_NAME: 'node-a' });
+    if (parsed.kind !== 'run') return t.fail(`args parse to ${parsed.kind}`);
+    t.like(parsed.config.podCondition, { type: 'juicefs-path-prober.io/volumes-healthy', timeoutGraceMs: 60_000 });
+    if (name === 'evict') t.like(parsed.config.evict, { mode: 'dry-run', afterMs: 300_000, max: 2, windowMs: 600_000, jobs: false, kubeSystem: false });
+    else t.is(parsed.config.evict, undefined);
   });
 }

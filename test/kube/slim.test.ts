@@ -29,7 +29,7 @@ test('an application pod keeps its claims by pod volume name, and is no mount po
     spec: { containers: [], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }, { name: 'tmp', emptyDir: {} }] },
     status: { phase: 'Pending' },
   });
-  t.deepEqual(r && { ...r, claims: [...r.claims], inline: [...r.inline] }, { uid: 'u1', name: 'web-0', namespace: 'shop', phase: 'Pending', deleting: false, claims: [['data', 'data-web-0']], inline: [] });
+  t.deepEqual(r && { ...r, claims: [...r.claims], inline: [...r.inline] }, { uid: 'u1', name: 'web-0', namespace: 'shop', phase: 'Pending', deleting: false, claims: [['data', 'data-web-0']], inline: [], controllerKind: '', conditions: new Map() });
   t.is(r!.mount, undefined);
 });
 
@@ -98,4 +98,21 @@ test('the CSI node pod is told apart, and whether it runs the clients itself (--
   t.deepEqual(slimPod(node(['--endpoint=x', '--by-process=true']))!.csiNode, { byProcess: true, running: true, why: '' });
   t.false(slimPod(node(['--endpoint=x']))!.csiNode!.byProcess);
   t.is(slimPod(mountPodObject())!.csiNode, undefined);
+});
+
+test('an application pod keeps its controller\'s kind and its conditions of qualified types, not kubelet\'s', (t) => {
+  const r = slimPod({
+    metadata: { uid: 'u1', name: 'web-0', namespace: 'shop', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n', uid: 'x' }, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'y', controller: true }] },
+    spec: { containers: [] },
+    status: {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'juicefs-path-prober.io/volumes-healthy', status: 'False', reason: 'Disconnected', message: 'm' },
+      ],
+    },
+  });
+  t.is(r!.controllerKind, 'StatefulSet');
+  t.deepEqual([...r!.conditions], [['juicefs-path-prober.io/volumes-healthy', { status: 'False', reason: 'Disconnected', message: 'm' }]]);
+  t.is(slimPod({ metadata: { uid: 'u2', name: 'bare' }, spec: { containers: [] } })!.controllerKind, '', 'a bare pod has no controller');
 });

@@ -1,0 +1,72 @@
+// The opt-in actions end to end: the real daemon, real FUSE mounts, and the
+// API stand-in enforcing the RBAC the evict overlay renders. A pod with the
+// readiness gate goes Ready when its volume answers, NotReady when its FUSE
+// client dies, Ready again when a new client serves the path; the dead spell
+// is a dry-run eviction Event, never an eviction.
+
+import test from 'ava';
+import path from 'node:path';
+import { REASON_WOULD_EVICT } from '../src/act/pod-actions.js';
+import { byPath } from './fixtures/daemon.js';
+import { eventually as until, mountTest, sampleValue, sandbox } from './fixtures/harness.js';
+import { appPod, mountPod, readyWithGates, type FakeApiServer, type Json } from './fixtures/kube-api-server.js';
+import { ROOT } from './fixtures/kube-api/rbac.js';
+import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
+import { bindMount, forceUnmount, startFuse, type FuseHandle } from './fixtures/mounts.js';
+
+const NODE = 'test-node';
+const TYPE = 'juicefs-path-prober.io/volumes-healthy';
+const box = sandbox();
+const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => ((a.getPod(uid)?.status?.conditions ?? []) as Json[]).find((c) => c.type === TYPE);
+
+async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {
+  const fuse = await startFuse(path.join(k.root, 'jfs', pv));
+  const vol = k.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
+  return { fuse, mountPath: vol.mountPath };
+}
+
+mountTest('a gated pod is Ready within 2 s of its volume answering, NotReady while its FUSE client is dead (a dry-run eviction Event, no eviction), Ready again on a new client', async (t) => {
+  const k = box.tree('actions');
+  const a = await box.api({ manifests: path.join(ROOT, 'overlays/evict') });
+  const uid = newPodUid();
+  a.putPod(appPod({ uid, name: 'web-0', node: NODE, owner: 'ReplicaSet/web-5d9f', gates: [TYPE] }));
+  // A long interval: what makes the condition quick is the path's own transition, not the next cycle.
+  const d = await box.daemon(
+    ['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, '--interval=10s', '--timeout=400ms', '--resync=2s', '--publish-grace=0s', '--pod-condition=on', '--evict-after=2s'],
+    { JFS_PROBER_KUBE: 'auto', NODE_NAME: NODE },
+  );
+  await d.waitFor((s) => (s as unknown as { kube?: { synced: boolean } }).kube?.synced === true, 20_000, 'pod cache synced');
+  t.false(readyWithGates(a.getPod(uid)!), 'no condition yet: the gate holds the pod out');
+
+  const published = Date.now();
+  const vol = await publishFuse(k, uid, 'pv-a');
+  a.putPod(mountPod({ uid: newPodUid(), name: 'juicefs-test-node-pv-a-abcdef', node: NODE, targets: [vol.mountPath] }));
+  const readyAfterMs = await until('condition True', () => (conditionOf(a, uid)?.status === 'True' ? Date.now() - published : undefined), { timeoutMs: 10_000, intervalMs: 10 });
+  t.log(`condition True ${readyAfterMs} ms after the volume was published (interval 10 s)`);
+  t.true(readyAfterMs <= 2000, `${readyAfterMs} ms`);
+  t.true(readyWithGates(a.getPod(uid)!));
+
+  await vol.fuse.kill();
+  await until('condition False', () => conditionOf(a, uid)?.status === 'False', { timeoutMs: 20_000 });
+  t.like(conditionOf(a, uid), { reason: 'Disconnected' });
+  t.regex(String(conditionOf(a, uid)!.message), new RegExp(`^volume pv-a at ${vol.mountPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: disconnected \\(`));
+  t.false(readyWithGates(a.getPod(uid)!), 'NotReady: out of its Service\'s endpoints');
+
+  // The mount pod is Running and Ready: a new pod would get a working mount; in dry run that is an Event only.
+  const ev = await until('dry-run Event', () => a.events.find((e) => e.body.reason === REASON_WOULD_EVICT), { timeoutMs: 20_000 });
+  t.like(ev.body, { type: 'Normal', involvedObject: { uid, name: 'web-0' } });
+  t.regex(String(ev.body.message), /^would evict \(--evict=dry-run\): volume pv-a at .*: disconnected for \d+s while mount pod kube-system\/juicefs-test-node-pv-a-abcdef is Running and Ready$/);
+  t.is(sampleValue(await d.metrics(), 'juicefs_path_prober_evictions_total', { result: 'dry_run', reason: 'disconnected' }), 1);
+  t.deepEqual(a.calls.filter((c) => c.resource === 'pods/eviction' || c.verb === 'delete'), [], 'dry run: the Eviction API is never called');
+
+  // The CSI driver's recovery: the dead mount detached, a new client's mount bound at the same path.
+  forceUnmount(vol.mountPath);
+  const fresh = await startFuse(path.join(k.root, 'jfs2', 'pv-a'));
+  bindMount(path.join(fresh.mnt, 'pv-a'), vol.mountPath);
+  await until('condition True again', () => conditionOf(a, uid)?.status === 'True', { timeoutMs: 20_000 });
+  t.true(readyWithGates(a.getPod(uid)!));
+  t.is(byPath(await d.status(), vol.mountPath)?.state, 'healthy');
+  const writes = await d.metrics();
+  t.is(sampleValue(writes, 'juicefs_path_prober_pod_condition_writes_total', { result: 'written' }), 3, 'True, False, True: written on a change only');
+  t.is(sampleValue(writes, 'juicefs_path_prober_pod_condition_writes_total', { result: 'failed' }), 0);
+});
