@@ -271,7 +271,7 @@ test('every alert has a severity, summary, description and a runbook link to a s
     const name = String(r.alert);
     const labels = r.labels as Record<string, string>;
     const ann = r.annotations as Record<string, string>;
-    t.regex(labels.severity ?? '', /^(critical|warning)$/, name);
+    t.regex(labels.severity ?? "", /^(critical|warning|info)$/, name);
     t.truthy(ann.summary, `${name} summary`);
     t.truthy(ann.description, `${name} description`);
     const m = /^docs\/runbook\.md#(.+)$/.exec(ann.runbook_url ?? '');
