@@ -300,3 +300,34 @@ test('at most --evict-max evictions per window on the node; the rest wait for th
   await s.settle();
   await until('the third after the window', () => evictions(s.api).length === 3);
 });
+
+test('nothing is acted on while the pod cache is stale; once current again, the due eviction goes', async (t) => {
+  const s = await setup(t, { manifests: OVERLAY.evict, evict: {} });
+  const uid = 'f0000000-0000-4000-8000-000000000011';
+  s.api.putPod(appPod({ uid, name: 'web-20', node: NODE, owner: 'ReplicaSet/web' }));
+  s.api.putPod(mountPod({ uid: 'm0000000-0000-4000-8000-000000000011', name: 'juicefs-n1-pv-a', node: NODE, targets: [target(uid, 'pv-a')] }));
+  await until('pod cached', () => s.kube.podFacts(uid));
+  await s.api.down();
+  await until('stale', () => !s.kube.current());
+  s.set(volume(uid, 'pv-a'), 'disconnected');
+  s.advance(10 * MINUTE);
+  s.actions.reconcile();
+  t.is(s.actions.pending(), 0, 'no write was even tried');
+  t.deepEqual([...s.actions.counters().evictions], []);
+  t.deepEqual([...s.actions.counters().conditions], []);
+  await s.api.up();
+  await until('current', () => s.kube.current());
+  await s.settle();
+  await until('evicted', () => s.actions.counters().evictions.get('evicted\u0000disconnected') === 1);
+  t.is(s.actions.counters().conditions.get('written'), 1);
+});
+
+test('a pod the cache hears of after its path turned healthy gets its condition then, without waiting for a cycle', async (t) => {
+  const s = await setup(t, { manifests: OVERLAY.condition });
+  const uid = 'f0000000-0000-4000-8000-000000000012';
+  s.set(volume(uid, 'pv-a'), 'healthy');
+  s.api.putPod(appPod({ uid, name: 'web-21', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] }));
+  // No reconcile is called here: the pod's arrival in the cache is what asks for one.
+  const c = await until('condition True', () => conditionOf(s.api, uid));
+  t.like(c, { status: 'True', reason: 'VolumesHealthy' });
+});

@@ -31,3 +31,19 @@ mountTest('the demo runs once without a terminal, and its check table and log te
   t.regex(log, /^ {2}pvc-healthy: - -> healthy$/m);
   t.regex(log, /^ {2}pvc-hung: timeout -> healthy$/m);
 });
+
+const DEMO_ACTIONS = fileURLToPath(new URL('../../scripts/demo-actions.js', import.meta.url));
+
+mountTest('demo:actions shows a gated pod Ready, NotReady on a dead mount with a dry-run eviction Event, and Ready again', async (t) => {
+  const child = spawn(process.execPath, [DEMO_ACTIONS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  t.is(code, 0, err);
+  const pod = out.split('\n').filter((l) => /pod shop\/web-0/.test(l)).map((l) => /(NotReady|Ready) +\(gate \S+: (\w+)/.exec(l)?.slice(1, 3).join(' '));
+  t.deepEqual(pod, ['NotReady missing', 'Ready True', 'NotReady False', 'Ready True']);
+  t.regex(out, /Event on shop\/web-0: Normal VolumePathPodWouldEvict: would evict \(--evict=dry-run\): .* disconnected for \d+s while mount pod/);
+  t.regex(out, /Eviction API calls: 0 \(dry run\)/);
+});
