@@ -93,6 +93,7 @@ export async function startDaemon(config: Config, deps: Deps): Promise<Daemon> {
         stuck: () => core.runner.stuck(),
         helpers: () => core.pool.stats(),
         paths: () => core.tracker.list(),
+        ...(actions ? { actions: () => actions.status() } : {}),
       }),
     statusPage: () =>
       renderStatusPage({

@@ -58,6 +58,9 @@ mountTest('a gated pod is Ready within 2 s of its volume answering, NotReady whi
   t.regex(String(ev.body.message), /^would evict \(--evict=dry-run\): volume pv-a at .*: disconnected for \d+s while mount pod kube-system\/juicefs-test-node-pv-a-abcdef is Running and Ready$/);
   t.is(sampleValue(await d.metrics(), 'juicefs_path_prober_evictions_total', { result: 'dry_run', reason: 'disconnected' }), 1);
   t.deepEqual(a.calls.filter((c) => c.resource === 'pods/eviction' || c.verb === 'delete'), [], 'dry run: the Eviction API is never called');
+  t.like((await d.status()) as unknown as Record<string, unknown>, {
+    actions: { pod_condition: TYPE, evict: { mode: 'dry-run', after_s: 2, max: 2, window_s: 600, jobs: false, kube_system: false }, in_window: 1, evictions: { 'dry_run/disconnected': 1 } },
+  });
 
   // The CSI driver's recovery: the dead mount detached, a new client's mount bound at the same path.
   forceUnmount(vol.mountPath);

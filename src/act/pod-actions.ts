@@ -58,7 +58,21 @@ export interface PodActions {
   pending(): number;
   /** Condition writes by result; evictions by result and the path state behind them. */
   counters(): { conditions: ReadonlyMap<ConditionResult, number>; evictions: ReadonlyMap<string, number> };
+  status(): ActionsStatus;
   stop(): void;
+}
+
+/** The actions as /status shows them. */
+export interface ActionsStatus {
+  readonly pod_condition: string | null;
+  readonly evict: { readonly mode: EvictOptions['mode']; readonly after_s: number; readonly max: number; readonly window_s: number; readonly jobs: boolean; readonly kube_system: boolean } | null;
+  /** Writes sent and not yet answered. */
+  readonly pending: number;
+  /** Evictions (dry-run ones too) in the current window. */
+  readonly in_window: number;
+  readonly condition_writes: Readonly<Record<string, number>>;
+  /** By `result/reason`. */
+  readonly evictions: Readonly<Record<string, number>>;
 }
 
 export const ACTION_RETRY: BackoffPolicy = { initialMs: 5000, maxMs: 5 * 60_000 };
@@ -271,6 +285,18 @@ export function createPodActions(o: PodActionsOptions): PodActions {
     reconcile,
     pending: () => writing.size + evicting.size,
     counters: () => ({ conditions: conditionCounts, evictions: evictionCounts }),
+    status() {
+      const e = o.evict;
+      const t = clock.monotonic();
+      return {
+        pod_condition: o.condition?.type ?? null,
+        evict: e ? { mode: e.mode, after_s: e.afterMs / 1000, max: e.max, window_s: e.windowMs / 1000, jobs: e.jobs, kube_system: e.kubeSystem } : null,
+        pending: writing.size + evicting.size,
+        in_window: e ? window.filter((at) => at > t - e.windowMs).length : 0,
+        condition_writes: Object.fromEntries(conditionCounts),
+        evictions: Object.fromEntries([...evictionCounts].map(([k, n]) => [k.replace('\u0000', '/'), n])),
+      };
+    },
     stop() {
       stopped = true;
       if (timer !== undefined) clock.clearTimeout(timer);

@@ -2,6 +2,7 @@
 // (`kubectl exec … curl /status`, the tests). Its shape is a typed contract, so
 // a field cannot change or vanish without the compiler saying where it is read.
 
+import type { ActionsStatus } from '../act/pod-actions.js';
 import type { KubeStatus } from '../kube/kube.js';
 import type { HelperPoolStats } from '../probe/helper-pool.js';
 import { healthValue, type PathOwner, type PathState, type PathStatus } from '../types.js';
@@ -63,6 +64,8 @@ export interface StatusDocument {
     readonly stuck: readonly { readonly source: string; readonly since: string | null }[];
     readonly helpers: HelpersDocument;
   };
+  /** The opt-in actions, when one is on. */
+  readonly actions?: ActionsStatus;
   readonly paths: readonly PathDocument[];
 }
 
@@ -79,6 +82,7 @@ export interface StatusSources {
   stuck(): readonly { readonly key: string; readonly since: number }[];
   helpers(): HelpersDocument;
   paths(): readonly PathStatus[];
+  actions?(): ActionsStatus;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -128,6 +132,7 @@ export function statusDocument(src: StatusSources): StatusDocument {
       stuck: [...new Map(src.stuck().map((s) => [s.key, s.since]))].map(([source, since]) => ({ source, since: iso(since) })),
       helpers: src.helpers(),
     },
+    ...(src.actions ? { actions: src.actions() } : {}),
     paths: [...src.paths()]
       .sort((a, b) => (a.volume.path < b.volume.path ? -1 : 1))
       .map((s) => (kube.mode === 'on' ? { ...pathDocument(s), kube: pathKubeDocument(s, kube.owner(s)) } : pathDocument(s))),
