@@ -8,7 +8,7 @@ import test from 'ava';
 import path from 'node:path';
 import { REASON_WOULD_EVICT } from '../src/act/pod-actions.js';
 import { byPath } from './fixtures/daemon.js';
-import { eventually as until, mountTest, sampleValue, sandbox } from './fixtures/harness.js';
+import { eventually as until, requires, sampleValue, sandbox } from './fixtures/harness.js';
 import { appPod, mountPod, readyWithGates, type FakeApiServer, type Json } from './fixtures/kube-api-server.js';
 import { ROOT } from './fixtures/kube-api/rbac.js';
 import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
@@ -17,6 +17,7 @@ import { bindMount, forceUnmount, startFuse, type FuseHandle } from './fixtures/
 const NODE = 'test-node';
 const TYPE = 'juicefs-path-prober.io/volumes-healthy';
 const box = sandbox();
+const mountTest = requires('mounts', { tool: 'kubectl', why: 'renders overlays/evict, whose RBAC the stand-in enforces' });
 const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => ((a.getPod(uid)?.status?.conditions ?? []) as Json[]).find((c) => c.type === TYPE);
 
 async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {

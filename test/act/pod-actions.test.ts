@@ -3,7 +3,6 @@
 // the writes; the paths' states are set by the test, and the actions' own
 // clock (how long a path has been dead) moves only when the test moves it.
 
-import test from 'ava';
 import path from 'node:path';
 import { createPodActions, REASON_EVICTED, REASON_WOULD_EVICT, type EvictOptions } from '../../src/act/pod-actions.js';
 import { createKube } from '../../src/kube/kube.js';
@@ -11,11 +10,13 @@ import { openKube } from '../../src/kube/open.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/shared/clock.js';
 import type { PathState, PathStatus, VolumePath } from '../../src/types.js';
-import { eventually as until } from '../fixtures/harness.js';
+import { eventually as until, requires } from '../fixtures/harness.js';
 import { appPod, mountPod, readyWithGates, startFakeApiServer, type FakeApiServer, type Json } from '../fixtures/kube-api-server.js';
 import { ROOT } from '../fixtures/kube-api/rbac.js';
 
 const NODE = 'n1';
+/** The stand-in enforces the RBAC `kubectl kustomize` renders from each overlay. */
+const kubeTest = requires({ tool: 'kubectl', why: 'renders the overlays whose RBAC the stand-in enforces' });
 const TYPE = 'juicefs-path-prober.io/volumes-healthy';
 const OVERLAY = { condition: path.join(ROOT, 'overlays/pod-condition'), evict: path.join(ROOT, 'overlays/evict'), base: path.join(ROOT, 'manifests') };
 const MINUTE = 60_000;
@@ -74,7 +75,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, o: { manifests: s
   };
 }
 
-test('with the overlay, a healthy pod gets its gate condition True at once, once, and kubelet\'s own conditions stay', async (t) => {
+kubeTest('with the overlay, a healthy pod gets its gate condition True at once, once, and kubelet\'s own conditions stay', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.condition });
   const uid = 'a0000000-0000-4000-8000-000000000001';
   s.api.putPod(appPod({ uid, name: 'web-0', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] }));
@@ -98,7 +99,7 @@ test('with the overlay, a healthy pod gets its gate condition True at once, once
   t.deepEqual(unusedOverlayRules(s.api), [], 'the overlay adds one rule, and it is used');
 });
 
-test('a dead mount turns the condition False with the worst path\'s state, recovery turns it True; only a status change moves lastTransitionTime', async (t) => {
+kubeTest('a dead mount turns the condition False with the worst path\'s state, recovery turns it True; only a status change moves lastTransitionTime', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.condition });
   const uid = 'a0000000-0000-4000-8000-000000000002';
   s.api.putPod(appPod({ uid, name: 'web-1', node: NODE, owner: 'StatefulSet/web', gates: [TYPE] }));
@@ -122,7 +123,7 @@ test('a dead mount turns the condition False with the worst path\'s state, recov
   t.true(readyWithGates(s.api.getPod(uid)!));
 });
 
-test('a timeout turns the condition False only after the grace', async (t) => {
+kubeTest('a timeout turns the condition False only after the grace', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.condition });
   const uid = 'a0000000-0000-4000-8000-000000000003';
   s.api.putPod(appPod({ uid, name: 'web-2', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] }));
@@ -138,7 +139,7 @@ test('a timeout turns the condition False only after the grace', async (t) => {
   t.like(conditionOf(s.api, uid), { status: 'False', reason: 'Timeout' });
 });
 
-test('after a restart the condition is re-asserted: a pod left False by the last run is set True by one that remembers nothing', async (t) => {
+kubeTest('after a restart the condition is re-asserted: a pod left False by the last run is set True by one that remembers nothing', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.condition });
   const uid = 'a0000000-0000-4000-8000-000000000004';
   const pod = appPod({ uid, name: 'web-3', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] });
@@ -150,7 +151,7 @@ test('after a restart the condition is re-asserted: a pod left False by the last
   t.not(conditionOf(s.api, uid)!.lastTransitionTime, '2026-01-01T00:00:00Z');
 });
 
-test('the default install is read-only: both writes get 403, are counted failed and tried again later, and nothing throws', async (t) => {
+kubeTest('the default install is read-only: both writes get 403, are counted failed and tried again later, and nothing throws', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.base, evict: {} });
   const uid = 'a0000000-0000-4000-8000-000000000005';
   s.api.putPod(appPod({ uid, name: 'web-4', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] }));
@@ -167,7 +168,7 @@ test('the default install is read-only: both writes get 403, are counted failed 
   t.true(s.lines.some((l) => l.msg === 'cannot set the pod condition; tried again later (logged once until one succeeds)'));
 });
 
-test('a disruption budget\'s 429 is retried later and never escalated to a delete; once it allows, the pod is evicted with an Event', async (t) => {
+kubeTest('a disruption budget\'s 429 is retried later and never escalated to a delete; once it allows, the pod is evicted with an Event', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: {} });
   const uid = 'a0000000-0000-4000-8000-000000000006';
   s.api.putPod(appPod({ uid, name: 'web-5', node: NODE, owner: 'ReplicaSet/web' }));
@@ -204,7 +205,7 @@ test('a disruption budget\'s 429 is retried later and never escalated to a delet
   t.deepEqual(unusedOverlayRules(s.api), [], 'both of the overlays\' rules are used');
 });
 
-test('a bare pod, a DaemonSet pod and a pod whose volume has no healthy mount on the node are never evicted', async (t) => {
+kubeTest('a bare pod, a DaemonSet pod and a pod whose volume has no healthy mount on the node are never evicted', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: {}, condition: false });
   const bare = 'b0000000-0000-4000-8000-000000000001';
   const ds = 'b0000000-0000-4000-8000-000000000002';
@@ -234,7 +235,7 @@ test('a bare pod, a DaemonSet pod and a pod whose volume has no healthy mount on
   await until('evicted once the volume mounts again', () => evictions(s.api).length === 1);
 });
 
-test('dry-run never calls the Eviction API: a Normal Event "would evict" and the dry_run counter, once per bad spell', async (t) => {
+kubeTest('dry-run never calls the Eviction API: a Normal Event "would evict" and the dry_run counter, once per bad spell', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: { mode: 'dry-run' }, condition: false });
   const uid = 'd0000000-0000-4000-8000-000000000001';
   s.api.putPod(appPod({ uid, name: 'web-6', node: NODE, owner: 'ReplicaSet/web' }));
@@ -257,7 +258,7 @@ test('dry-run never calls the Eviction API: a Normal Event "would evict" and the
   t.deepEqual(unusedOverlayRules(s.api).sort(), ['create pods/eviction', 'patch pods/status']);
 });
 
-test('a flapping path never reaches --evict-after: one healthy moment starts the count again', async (t) => {
+kubeTest('a flapping path never reaches --evict-after: one healthy moment starts the count again', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: {}, condition: false });
   const uid = 'f0000000-0000-4000-8000-000000000001';
   s.api.putPod(appPod({ uid, name: 'web-7', node: NODE, owner: 'ReplicaSet/web' }));
@@ -282,7 +283,7 @@ test('a flapping path never reaches --evict-after: one healthy moment starts the
   await until('evicted', () => evictions(s.api).length === 1);
 });
 
-test('at most --evict-max evictions per window on the node; the rest wait for the window', async (t) => {
+kubeTest('at most --evict-max evictions per window on the node; the rest wait for the window', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: { max: 2, windowMs: 10 * MINUTE }, condition: false });
   const uids = ['e0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000003'];
   uids.forEach((uid, i) => s.api.putPod(appPod({ uid, name: `web-${10 + i}`, node: NODE, owner: 'ReplicaSet/web' })));
@@ -301,7 +302,7 @@ test('at most --evict-max evictions per window on the node; the rest wait for th
   await until('the third after the window', () => evictions(s.api).length === 3);
 });
 
-test('nothing is acted on while the pod cache is stale; once current again, the due eviction goes', async (t) => {
+kubeTest('nothing is acted on while the pod cache is stale; once current again, the due eviction goes', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.evict, evict: {} });
   const uid = 'f0000000-0000-4000-8000-000000000011';
   s.api.putPod(appPod({ uid, name: 'web-20', node: NODE, owner: 'ReplicaSet/web' }));
@@ -322,10 +323,12 @@ test('nothing is acted on while the pod cache is stale; once current again, the 
   t.is(s.actions.counters().conditions.get('written'), 1);
 });
 
-test('a pod the cache hears of after its path turned healthy gets its condition then, without waiting for a cycle', async (t) => {
+kubeTest('a pod the cache hears of after its path turned healthy gets its condition then, without waiting for a cycle', async (t) => {
   const s = await setup(t, { manifests: OVERLAY.condition });
   const uid = 'f0000000-0000-4000-8000-000000000012';
   s.set(volume(uid, 'pv-a'), 'healthy');
+  await s.settle();
+  t.is(s.actions.counters().conditions.size, 0, 'no pod to write to yet');
   s.api.putPod(appPod({ uid, name: 'web-21', node: NODE, owner: 'ReplicaSet/web', gates: [TYPE] }));
   // No reconcile is called here: the pod's arrival in the cache is what asks for one.
   const c = await until('condition True', () => conditionOf(s.api, uid));

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mountTest } from '../fixtures/harness.js';
+import { mountTest, requires } from '../fixtures/harness.js';
 
 const DEMO = fileURLToPath(new URL('../../scripts/demo.js', import.meta.url));
 
@@ -34,7 +34,7 @@ mountTest('the demo runs once without a terminal, and its check table and log te
 
 const DEMO_ACTIONS = fileURLToPath(new URL('../../scripts/demo-actions.js', import.meta.url));
 
-mountTest('demo:actions shows a gated pod Ready, NotReady on a dead mount with a dry-run eviction Event, and Ready again', async (t) => {
+requires('mounts', { tool: 'kubectl', why: 'the demo renders overlays/evict for the stand-in' })('demo:actions shows a gated pod Ready, NotReady on a dead mount with a dry-run eviction Event, and Ready again', async (t) => {
   const child = spawn(process.execPath, [DEMO_ACTIONS], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
