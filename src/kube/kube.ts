@@ -1,8 +1,9 @@
 // The Kubernetes side of the prober, behind one small interface: who a path
 // belongs to, which mount pod serves it, events on transitions, and whether
-// the cache is current. Nothing here is on the probe path: lookups read
-// memory, events are queued, and an unreachable API server only makes the
-// cache stale.
+// the cache is current; for the opt-in actions, the pods' facts and the two
+// writes (pod-writes.ts). Nothing here is on the probe path: lookups read
+// memory, events are queued, writes are the actions' to wait on, and an
+// unreachable API server only makes the cache stale.
 
 import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';

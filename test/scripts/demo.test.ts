@@ -7,13 +7,19 @@ import { mountTest, requires } from '../fixtures/harness.js';
 
 const DEMO = fileURLToPath(new URL('../../scripts/demo.js', import.meta.url));
 
-mountTest('the demo runs once without a terminal, and its check table and log tell the same story as the daemon, readably', async (t) => {
-  const child = spawn(process.execPath, [DEMO, '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a script as a newcomer would, without a terminal, to its end. */
+async function runScript(file: string, args: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, out, err };
+}
+
+mountTest('the demo runs once without a terminal, and its check table and log tell the same story as the daemon, readably', async (t) => {
+  const { code, out, err } = await runScript(DEMO, ['--port=0']);
   t.is(code, 0, err);
   t.regex(out, /stdin is not a terminal, so the demo ran once and unmounted everything/);
 
@@ -35,12 +41,7 @@ mountTest('the demo runs once without a terminal, and its check table and log te
 const DEMO_ACTIONS = fileURLToPath(new URL('../../scripts/demo-actions.js', import.meta.url));
 
 requires('mounts', { tool: 'kubectl', why: 'the demo renders overlays/evict for the stand-in' })('demo:actions shows a gated pod Ready, NotReady on a dead mount with a dry-run eviction Event, and Ready again', async (t) => {
-  const child = spawn(process.execPath, [DEMO_ACTIONS], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, out, err } = await runScript(DEMO_ACTIONS);
   t.is(code, 0, err);
   const pod = out.split('\n').filter((l) => /pod shop\/web-0/.test(l)).map((l) => /(NotReady|Ready) +\(gate \S+: (\w+)/.exec(l)?.slice(1, 3).join(' '));
   t.deepEqual(pod, ['NotReady missing', 'Ready True', 'NotReady False', 'Ready True']);
