@@ -18,17 +18,21 @@ export type SpawnHelper = (threads: number) => ChildProcess;
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
 
+// --lite-mode turns WebAssembly off and says so on stderr ("disabling flag --expose_wasm due
+// to conflicting flags") at every start, which the daemon would log as a warning: turned off
+// here first, it is silent. The helper runs no WebAssembly.
+const LITE_FLAGS = ['--lite-mode', '--no-expose-wasm'];
 let liteMode: boolean | undefined;
 /** V8 flags come and go between Node versions, and an unknown one would stop every helper from starting: asked once. */
 function supportsLiteMode(): boolean {
-  liteMode ??= spawnSync(process.execPath, ['--lite-mode', '-e', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  liteMode ??= spawnSync(process.execPath, [...LITE_FLAGS, '-e', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0;
   return liteMode;
 }
 
 export const spawnNodeHelper: SpawnHelper = (threads) =>
   // --lite-mode: no optimizing compiler; the helper's work is a few lines of JavaScript per
   // probe, and it saves ~2 MiB on every node.
-  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', ...(supportsLiteMode() ? ['--lite-mode'] : []), HELPER_SCRIPT], {
+  spawn(process.execPath, ['--max-old-space-size=32', '--max-semi-space-size=1', ...(supportsLiteMode() ? LITE_FLAGS : []), HELPER_SCRIPT], {
     // stderr is piped, not inherited: a helper stuck on a mount must not hold the daemon's own stdio open.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },

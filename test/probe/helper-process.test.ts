@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HelperLostError } from '../../src/errors.js';
 import { spawnNodeHelper, startHelperProcess, type HelperLoss, type SpawnHelper } from '../../src/probe/helper-process.js';
-import type { HelperResponse } from '../../src/probe/helper-protocol.js';
+import { encodeRequest, type HelperResponse } from '../../src/probe/helper-protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { manualTime } from '../fixtures/manual-time.js';
 
@@ -93,4 +93,22 @@ test('a helper that dies fails what it held; one that never says ready takes not
   t.teardown(() => silent.h.kill());
   t.is(silent.h.state(), 'starting');
   t.false(silent.h.accepts());
+});
+
+test('the real helper starts and answers without a word on stderr, which the daemon would log as a warning', async (t) => {
+  const child = spawnNodeHelper(4);
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const lines = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.split('\n').length > 2) resolve(out);
+    });
+    child.stdin!.write(`${encodeRequest(1, os.tmpdir())}\n`);
+  });
+  child.kill();
+  await new Promise((r) => child.once('exit', r));
+  t.regex(lines, /^ready\n/);
+  t.is(err, '');
 });
