@@ -2,7 +2,8 @@
 // read by the wiring. Plain data, so every part below cli/ can take it without
 // importing the parser.
 
-import type { ConditionOptions, EvictOptions } from './act/pod-actions.js';
+import type { ConditionOptions } from './act/condition-writer.js';
+import type { EvictOptions } from './act/evictor.js';
 import type { KubeMode } from './kube/detect.js';
 import type { LogLevel } from './log/logger.js';
 
