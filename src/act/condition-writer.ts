@@ -2,7 +2,9 @@
 // written on pods/status only when its status or reason changes, one request
 // per pod at a time. A condition just written is not written again while the
 // watch has not yet shown it; one the pod shows otherwise (a restart, another
-// writer) is written again.
+// writer) is written again. At most a few writes are out at once, so a node
+// whose pods all need the condition (the first install) does not burst
+// against the API server; the rest follow as those are answered.
 
 import { errorMessage } from '../errors.js';
 import type { KubeActions } from '../kube/adapter.js';
@@ -23,6 +25,9 @@ export interface ConditionOptions {
 
 export type ConditionResult = 'written' | 'failed';
 
+/** Condition writes out at once, per node. */
+export const CONDITION_CONCURRENCY = 4;
+
 export interface ConditionWriter {
   look(pod: PodFacts, paths: readonly PathStatus[]): void;
   keep(alive: (uid: string) => boolean): void;
@@ -37,11 +42,14 @@ export function createConditionWriter(o: {
   clock: Clock;
   logger: Logger;
   retry?: BackoffPolicy;
+  /** Asks for another look: a write held back by the concurrency cap may go now. */
+  again: () => void;
 }): ConditionWriter {
   const { api, logger, options } = o;
   // What was written, and what the pod showed then (until the watch shows ours).
   const written = new Map<string, { value: PodConditionValue; base: PodConditionValue | undefined }>();
   const writing = new Set<string>();
+  let heldBack = false;
   const retries = createPodRetries(o.clock, o.retry);
   const counts = new Map<ConditionResult, number>();
   const count = (r: ConditionResult) => counts.set(r, (counts.get(r) ?? 0) + 1);
@@ -58,6 +66,10 @@ export function createConditionWriter(o: {
       const w = written.get(pod.uid);
       if (w && sameCondition(w.value, want) && (w.base === have || sameCondition(w.base, have))) return;
       if (writing.has(pod.uid) || !retries.due(pod.uid)) return;
+      if (writing.size >= CONDITION_CONCURRENCY) {
+        heldBack = true;
+        return;
+      }
       writing.add(pod.uid);
       const transition = have?.status !== want.status;
       api
@@ -80,7 +92,13 @@ export function createConditionWriter(o: {
             });
           },
         )
-        .finally(() => writing.delete(pod.uid));
+        .finally(() => {
+          writing.delete(pod.uid);
+          if (heldBack) {
+            heldBack = false;
+            o.again();
+          }
+        });
     },
     keep(alive) {
       for (const uid of written.keys()) if (!alive(uid)) written.delete(uid);

@@ -62,7 +62,7 @@ export function createPodActions(o: PodActionsOptions): PodActions {
   const { api, clock, logger } = o;
   const held = createHeldStates(clock);
   const shared = { held, clock, logger, ...(o.retry ? { retry: o.retry } : {}) };
-  const writer = o.condition ? createConditionWriter({ api, options: o.condition, ...shared }) : undefined;
+  const writer = o.condition ? createConditionWriter({ api, options: o.condition, ...shared, again: () => soon() }) : undefined;
   const evictor = o.evict ? createEvictor({ api, options: o.evict, ...shared }) : undefined;
   let timer: TimerHandle | undefined;
   let stopped = false;

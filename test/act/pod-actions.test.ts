@@ -4,6 +4,7 @@
 // clock (how long a path has been dead) moves only when the test moves it.
 
 import path from 'node:path';
+import { CONDITION_CONCURRENCY } from '../../src/act/condition-writer.js';
 import { createPodActions, REASON_EVICTED, REASON_WOULD_EVICT, type EvictOptions } from '../../src/act/pod-actions.js';
 import { createKube } from '../../src/kube/kube.js';
 import { openKube } from '../../src/kube/open.js';
@@ -333,4 +334,16 @@ kubeTest('a pod the cache hears of after its path turned healthy gets its condit
   // No reconcile is called here: the pod's arrival in the cache is what asks for one.
   const c = await until('condition True', () => conditionOf(s.api, uid));
   t.like(c, { status: 'True', reason: 'VolumesHealthy' });
+});
+
+kubeTest('a node whose pods all need the condition at once writes a few at a time, and every pod gets it', async (t) => {
+  const s = await setup(t, { manifests: OVERLAY.condition });
+  const uids = Array.from({ length: 10 }, (_, i) => `f0000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`);
+  uids.forEach((uid, i) => s.api.putPod(appPod({ uid, name: `batch-${i}`, node: NODE, owner: 'ReplicaSet/batch', gates: [TYPE] })));
+  await until('pods cached', () => uids.every((u) => s.kube.podFacts(u)));
+  for (const uid of uids) s.set(volume(uid, 'pv-a'), 'healthy');
+  s.actions.reconcile();
+  t.is(s.actions.pending(), CONDITION_CONCURRENCY, 'a few out at once');
+  await until('every pod True', () => uids.every((u) => conditionOf(s.api, u)?.status === 'True'));
+  t.is(s.api.podWrites.length, uids.length, 'each once');
 });
