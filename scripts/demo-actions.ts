@@ -13,10 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REASON_WOULD_EVICT } from '../src/act/pod-actions.js';
 import { startDaemon, type DaemonProcess } from '../test/fixtures/daemon.js';
-import { appPod, mountPod, readyWithGates, startFakeApiServer, type FakeApiServer, type Json } from '../test/fixtures/kube-api-server.js';
+import { appPod, mountPod, podCondition, readyWithGates, startFakeApiServer, type FakeApiServer, type Json } from '../test/fixtures/kube-api-server.js';
 import { ROOT } from '../test/fixtures/kube-api/rbac.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from '../test/fixtures/kubelet-tree.js';
-import { bindMount, cleanupAll, forceUnmount, mountPrivileges, reexecInPrivateMountNamespace, startFuse } from '../test/fixtures/mounts.js';
+import { publishFuse, rebindToNewClient } from '../test/fixtures/fuse-volumes.js';
+import { cleanupAll, mountPrivileges, reexecInPrivateMountNamespace } from '../test/fixtures/mounts.js';
 import { sampleValue } from '../test/fixtures/metrics-text.js';
 
 reexecInPrivateMountNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
@@ -46,7 +47,7 @@ let daemon: DaemonProcess | undefined;
 
 function readiness(uid: string): string {
   const pod = api!.getPod(uid)!;
-  const c = ((pod.status?.conditions ?? []) as Json[]).find((x) => x.type === TYPE);
+  const c = podCondition(pod, TYPE);
   const gate = c ? `${c.status}${c.reason ? ` ${c.reason}` : ''}${c.status === 'False' ? `: ${c.message}` : ''}` : 'missing';
   return `${readyWithGates(pod) ? 'Ready   ' : 'NotReady'}  (gate ${TYPE}: ${gate})`;
 }
@@ -60,23 +61,20 @@ async function main(): Promise<void> {
   say('prober started: --pod-condition=on --evict-after=3s --evict=dry-run, RBAC of overlays/evict');
   say(`pod shop/web-0 (ReplicaSet, readinessGates: ${TYPE}), no volume yet: ${readiness(uid)}`);
 
-  const fuse = await startFuse(path.join(tree.root, 'jfs', 'pv-a'));
-  const vol = tree.publish(uid, 'pv-a', { mountFrom: path.join(fuse.mnt, 'pv-a') });
+  const vol = await publishFuse(tree, uid, 'pv-a');
   api.putPod(mountPod({ uid: newPodUid(), name: 'juicefs-test-node-pv-a-x1', node: 'test-node', targets: [vol.mountPath] }));
   say('JuiceFS volume pv-a published (a FUSE mount), its mount pod Running');
   await eventually('Ready', () => readyWithGates(api!.getPod(uid)!), { timeoutMs: 15_000 });
   say(`pod shop/web-0: ${readiness(uid)}`);
 
-  await fuse.kill();
+  await vol.fuse.kill();
   say('the FUSE client dies (as when a mount pod is OOM-killed): every access says ENOTCONN');
   await eventually('NotReady', () => !readyWithGates(api!.getPod(uid)!), { timeoutMs: 15_000 });
   say(`pod shop/web-0: ${readiness(uid)}`);
   const ev = await eventually('the dry-run Event', () => api!.events.find((e) => e.body.reason === REASON_WOULD_EVICT), { timeoutMs: 15_000 });
   say(`Event on shop/web-0: ${String(ev.body.type)} ${String(ev.body.reason)}: ${String(ev.body.message)}`);
 
-  forceUnmount(vol.mountPath);
-  const fresh = await startFuse(path.join(tree.root, 'jfs2', 'pv-a'));
-  bindMount(path.join(fresh.mnt, 'pv-a'), vol.mountPath);
+  await rebindToNewClient(tree, vol.mountPath, 'pv-a');
   say('the path is bound to a new, working client');
   await eventually('Ready again', () => readyWithGates(api!.getPod(uid)!), { timeoutMs: 15_000 });
   say(`pod shop/web-0: ${readiness(uid)}`);

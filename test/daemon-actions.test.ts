@@ -9,22 +9,16 @@ import path from 'node:path';
 import { REASON_WOULD_EVICT } from '../src/act/pod-actions.js';
 import { byPath } from './fixtures/daemon.js';
 import { eventually as until, requires, sampleValue, sandbox } from './fixtures/harness.js';
-import { appPod, mountPod, readyWithGates, type FakeApiServer, type Json } from './fixtures/kube-api-server.js';
+import { appPod, mountPod, podCondition, readyWithGates, type FakeApiServer, type Json } from './fixtures/kube-api-server.js';
 import { ROOT } from './fixtures/kube-api/rbac.js';
-import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, forceUnmount, startFuse, type FuseHandle } from './fixtures/mounts.js';
+import { newPodUid } from './fixtures/kubelet-tree.js';
+import { publishFuse, rebindToNewClient } from './fixtures/fuse-volumes.js';
 
 const NODE = 'test-node';
 const TYPE = 'juicefs-path-prober.io/volumes-healthy';
 const box = sandbox();
 const mountTest = requires('mounts', { tool: 'kubectl', why: 'renders overlays/evict, whose RBAC the stand-in enforces' });
-const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => ((a.getPod(uid)?.status?.conditions ?? []) as Json[]).find((c) => c.type === TYPE);
-
-async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {
-  const fuse = await startFuse(path.join(k.root, 'jfs', pv));
-  const vol = k.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
-  return { fuse, mountPath: vol.mountPath };
-}
+const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => podCondition(a.getPod(uid), TYPE);
 
 mountTest('a gated pod is Ready within 2 s of its volume answering, NotReady while its FUSE client is dead (a dry-run eviction Event, no eviction), Ready again on a new client', async (t) => {
   const k = box.tree('actions');
@@ -70,10 +64,7 @@ mountTest('a gated pod is Ready within 2 s of its volume answering, NotReady whi
     actions: { pod_condition: TYPE, evict: { mode: 'dry-run', after_s: 2, max: 2, window_s: 600, jobs: false, kube_system: false }, in_window: 1, evictions: { 'dry_run/disconnected': 1 } },
   });
 
-  // The CSI driver's recovery: the dead mount detached, a new client's mount bound at the same path.
-  forceUnmount(vol.mountPath);
-  const fresh = await startFuse(path.join(k.root, 'jfs2', 'pv-a'));
-  bindMount(path.join(fresh.mnt, 'pv-a'), vol.mountPath);
+  await rebindToNewClient(k, vol.mountPath, 'pv-a');
   await until('condition True again', () => conditionOf(a, uid)?.status === 'True', { timeoutMs: 20_000 });
   t.true(readyWithGates(a.getPod(uid)!));
   t.is(byPath(await d.status(), vol.mountPath)?.state, 'healthy');

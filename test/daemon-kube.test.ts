@@ -9,7 +9,8 @@ import { afterCycles, eventually as until, mountTest, pathStates, sampleValue as
 import { execPlugin, serviceAccountVolume } from './fixtures/kube-api/credentials.js';
 import { appPod, mountPod, type FakeApiServer, type Json, type RecordedRequest } from './fixtures/kube-api-server.js';
 import { createKubeletTree, newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, startFuse, unmount, type FuseHandle } from './fixtures/mounts.js';
+import { publishFuse } from './fixtures/fuse-volumes.js';
+import { bindMount, startFuse, unmount } from './fixtures/mounts.js';
 
 const NODE = 'test-node';
 const box = sandbox();
@@ -17,13 +18,6 @@ const tree = box.tree;
 const api = box.api;
 async function daemon(k: KubeletTree, a: FakeApiServer, extra: string[] = []): Promise<DaemonProcess> {
   return box.daemon(['--kubelet-dir', k.kubeletDir, '--kubeconfig', a.kubeconfig, ...FAST_FLAGS, ...extra], { JFS_PROBER_KUBE: 'auto' });
-}
-
-/** A JuiceFS-like client where a mount pod mounts it, its `<pv>` subdir bound to the pod's target path. */
-async function publishFuse(k: KubeletTree, uid: string, pv: string): Promise<{ fuse: FuseHandle; mountPath: string }> {
-  const fuse = await startFuse(path.join(k.root, 'jfs', pv));
-  const vol = k.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
-  return { fuse, mountPath: vol.mountPath };
 }
 
 const series = samples;

@@ -1,18 +1,11 @@
 import path from 'node:path';
 import { byPath, FAST_FLAGS } from './fixtures/daemon.js';
 import { counterAtLeast, mountTest, pathStates, samples, sampleValue, sandbox } from './fixtures/harness.js';
-import { newPodUid, type KubeletTree } from './fixtures/kubelet-tree.js';
-import { bindMount, startFuse, tmpfsMount, type FuseHandle, type FuseMode } from './fixtures/mounts.js';
+import { publishFuse } from './fixtures/fuse-volumes.js';
+import { newPodUid } from './fixtures/kubelet-tree.js';
+import { bindMount, startFuse, tmpfsMount } from './fixtures/mounts.js';
 
 const box = sandbox();
-
-/** A JuiceFS-like client mounted where a mount pod would mount it, its `<pv>` subdir bound into the pod. */
-async function publishFuse(t: KubeletTree, uid: string, pv: string, mode: FuseMode): Promise<{ fuse: FuseHandle; mountPath: string }> {
-  const fuse = await startFuse(path.join(t.root, 'jfs', pv), { mode: 'healthy' });
-  const vol = t.publish(uid, pv, { mountFrom: path.join(fuse.mnt, pv) });
-  if (mode !== 'healthy') await fuse.setMode(mode);
-  return { fuse, mountPath: vol.mountPath };
-}
 
 mountTest('every state is reached and reported with its labels through the real HTTP endpoint', async (t) => {
   const tree = box.tree('states');

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/shared/clock.js';
 import type { PathState, PathStatus, VolumePath } from '../../src/types.js';
 import { eventually as until, requires } from '../fixtures/harness.js';
-import { appPod, mountPod, readyWithGates, startFakeApiServer, type FakeApiServer, type Json } from '../fixtures/kube-api-server.js';
+import { appPod, mountPod, podCondition, readyWithGates, startFakeApiServer, type FakeApiServer, type Json } from '../fixtures/kube-api-server.js';
 import { ROOT } from '../fixtures/kube-api/rbac.js';
 
 const NODE = 'n1';
@@ -25,7 +25,7 @@ const EVICT: EvictOptions = { mode: 'on', afterMs: MINUTE, max: 2, windowMs: 10 
 
 const target = (uid: string, pv: string) => `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~csi/${pv}/mount`;
 const volume = (podUid: string, pv: string): VolumePath => ({ path: target(podUid, pv), kind: 'volume', podUid, pv, volumeId: pv, driver: 'csi.juicefs.com' });
-const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => ((a.getPod(uid)?.status?.conditions ?? []) as Json[]).find((c) => c.type === TYPE);
+const conditionOf = (a: FakeApiServer, uid: string): Json | undefined => podCondition(a.getPod(uid), TYPE);
 /** The overlays' own rules (pods/status, pods/eviction) no request needed; the base's are the daemon's, proved elsewhere. */
 const unusedOverlayRules = (a: FakeApiServer) => a.unusedRules().filter((r) => r.includes('pods/'));
 const evictions = (a: FakeApiServer) => a.calls.filter((c) => c.resource === 'pods/eviction');
