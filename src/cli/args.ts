@@ -188,14 +188,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const kube = (raw('kube').trim() || 'auto') as KubeMode;
   if (!KUBE_MODES.includes(kube)) throw new UsageError(`--kube: "${kube}" is not one of ${KUBE_MODES.join(', ')}`, 'kube');
   const kubeconfig = raw('kubeconfig').trim() || undefined;
-  const pathTimingText = raw('path-timing').trim();
-  if (pathTimingText !== 'on' && pathTimingText !== 'off') throw new UsageError(`--path-timing: "${pathTimingText}" is not one of on, off`, 'path-timing');
-
   const onOff = (name: string): boolean => {
     const v = raw(name).trim();
     if (v !== 'on' && v !== 'off') throw new UsageError(`--${name}: "${v}" is not one of on, off`, name);
     return v === 'on';
   };
+  const pathTiming = onOff('path-timing');
+
   // The actions write to the API: asked for where they cannot run, they are a usage error, not silently nothing.
   const needsKube = (name: string) => {
     if (command !== 'serve') throw new UsageError(`--${name}: only \`serve\` acts on pods`, name);
@@ -239,7 +238,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       helperThreads,
       kube,
       kubeconfig,
-      pathTiming: pathTimingText === 'on',
+      pathTiming,
       podCondition,
       evict,
     },
