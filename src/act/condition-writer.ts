@@ -23,7 +23,8 @@ export interface ConditionOptions {
   readonly timeoutGraceMs: number;
 }
 
-export type ConditionResult = 'written' | 'failed';
+export const CONDITION_RESULTS = ['written', 'failed'] as const;
+export type ConditionResult = (typeof CONDITION_RESULTS)[number];
 
 /** Condition writes out at once, per node. */
 export const CONDITION_CONCURRENCY = 4;

@@ -24,7 +24,8 @@ export interface EvictOptions extends EvictionRules {
   readonly windowMs: number;
 }
 
-export type EvictionResult = 'evicted' | 'dry_run' | 'refused' | 'limited' | 'gone' | 'failed';
+export const EVICTION_RESULTS = ['evicted', 'dry_run', 'refused', 'limited', 'gone', 'failed'] as const;
+export type EvictionResult = (typeof EVICTION_RESULTS)[number];
 
 export interface Evictor {
   /** `all`: every path on the node, for a healthy mount of the same volume. */

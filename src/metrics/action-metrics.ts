@@ -3,11 +3,11 @@
 // prober acted. Registered only when an action is on.
 
 import { Counter, type Registry } from 'prom-client';
+import { CONDITION_RESULTS } from '../act/condition-writer.js';
 import { EVICTABLE_STATES } from '../act/eviction-policy.js';
+import { EVICTION_RESULTS } from '../act/evictor.js';
 import type { PodActions } from '../act/pod-actions.js';
 import { follow } from './kube-metrics.js';
-
-const EVICTION_RESULTS = ['evicted', 'dry_run', 'refused', 'limited', 'gone', 'failed'];
 
 export function registerActionMetrics(registry: Registry, counters: PodActions['counters'], on: { condition: boolean; evict: boolean }): void {
   const registers = [registry];
@@ -19,7 +19,7 @@ export function registerActionMetrics(registry: Registry, counters: PodActions['
       labelNames: ['result'],
       registers,
       collect() {
-        for (const result of ['written', 'failed']) this.inc({ result }, 0);
+        for (const result of CONDITION_RESULTS) this.inc({ result }, 0);
         for (const [result, total] of counters().conditions) follow(this, seen, `c:${result}`, { result }, total);
       },
     });
